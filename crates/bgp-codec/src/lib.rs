@@ -1,0 +1,22 @@
+//! BGP-4 for programs that announce routes: the wire codec and the per-peer session.
+//!
+//! # Contract
+//!
+//! This crate does no I/O and reads no clock. The codec turns bytes into typed
+//! messages and typed messages into bytes, under an explicit negotiated session
+//! context (4-octet AS, ADD-PATH per family, extended messages, extended next hop).
+//! The session state machine follows RFC 4271 §8 in the quinn-proto style: the caller
+//! feeds it events and bytes together with the current time (`handle_*(now, …)`) and
+//! drains what it wants sent and when it next wants to be woken (`poll_transmit`,
+//! `poll_timeout`, `poll_event`). Sockets and timers belong to the caller.
+//!
+//! Malformed input never panics: it becomes a typed error that carries the RFC 7606
+//! disposition (session reset, treat-as-withdraw or attribute discard) and, where one
+//! is required, the NOTIFICATION to send. A value that does not fit its wire field is
+//! an encoding error, never a silent truncation. Unknown attributes and capabilities
+//! are kept as raw bytes.
+//!
+//! # Status
+//!
+//! The workspace issue created this crate; the codec and the session land with the
+//! `bgp-codec` issue. Nothing is exported yet.
