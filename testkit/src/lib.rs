@@ -21,6 +21,7 @@
 //! This crate serves tests, benches and the lab. No library crate depends on it.
 
 mod error;
+mod exabgp;
 // mod http;
 mod bird;
 mod gobgp;
@@ -38,6 +39,7 @@ pub use bird::{
     parse_route_count, parse_routes,
 };
 pub use error::Error;
+pub use exabgp::{Exabgp, ExabgpConfig, announces, parse_received};
 pub use gobgp::{
     Gobgp, GobgpConfig, GobgpNeighbor, GobgpNeighborState, GobgpPath, SessionState, parse_neighbors,
     parse_rib,

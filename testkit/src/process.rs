@@ -94,10 +94,12 @@ impl NsProcess {
 
     /// The last `max` bytes of the process's log, for error messages.
     pub fn log_tail(&self, max: usize) -> String {
-        let Some(log) = &self.log else { return String::new() };
-        let text = std::fs::read(log).unwrap_or_default();
-        let start = text.len().saturating_sub(max);
-        String::from_utf8_lossy(&text[start..]).into_owned()
+        self.log.as_deref().map(|log| tail(log, max)).unwrap_or_default()
+    }
+
+    /// The file its output goes to, when it has one.
+    pub fn log_file(&self) -> Option<&Path> {
+        self.log.as_deref()
     }
 
     /// Sends `signal` to the process.
@@ -132,6 +134,13 @@ impl Drop for NsProcess {
     fn drop(&mut self) {
         let _ = self.stop();
     }
+}
+
+/// The last `max` bytes of file `path` (empty when unreadable).
+pub(crate) fn tail(path: &Path, max: usize) -> String {
+    let text = std::fs::read(path).unwrap_or_default();
+    let start = text.len().saturating_sub(max);
+    String::from_utf8_lossy(&text[start..]).into_owned()
 }
 
 /// Polls `check` every 50 ms until it returns `Some`, or times out with the last

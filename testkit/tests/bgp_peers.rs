@@ -4,7 +4,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use testkit::{
-    Bird, BirdConfig, BirdPeer, Gobgp, GobgpConfig, GobgpNeighbor, MrtRoute, Prefix, VethPair,
+    Bird, BirdConfig, BirdPeer, Exabgp, ExabgpConfig, Gobgp, GobgpConfig, GobgpNeighbor, MrtRoute,
+    Prefix, VethPair,
 };
 
 const ROUTER_AS: u32 = 65000;
@@ -72,4 +73,83 @@ fn bird_and_gobgp_peer_and_ten_thousand_routes_reach_bird() {
     assert_eq!(routes.len(), 1, "the last route of the dump reached BIRD");
     // GoBGP prepends its own AS on the eBGP session.
     assert_eq!(routes[0].as_path(), vec![NODE_AS, ORIGIN_AS]);
+}
+
+#[test]
+fn exabgp_injects_a_route_that_bird_shows_with_its_attributes() {
+    let pair = VethPair::new("exa").unwrap();
+    let bird = Bird::start(
+        &pair.a,
+        &BirdConfig::new(VethPair::A_V4, ROUTER_AS)
+            .peer(BirdPeer::new("exa", v4(VethPair::B_V4), NODE_AS)),
+    )
+    .unwrap();
+    let exabgp = Exabgp::start(
+        &pair.b,
+        &ExabgpConfig::new(
+            VethPair::B_V4,
+            v4(VethPair::B_V4),
+            NODE_AS,
+            v4(VethPair::A_V4),
+            ROUTER_AS,
+        ),
+    )
+    .unwrap();
+    bird.wait_established("exa", Duration::from_secs(30)).unwrap();
+
+    let prefix: Prefix = "198.51.100.0/24".parse().unwrap();
+    exabgp
+        .announce(
+            prefix,
+            "origin egp as-path [ 65001 64512 ] med 42 community [ 65000:7 65000:8 65000:7 ] \
+             large-community [ 65000:1:2 ]",
+        )
+        .unwrap();
+    bird.wait_route_count(1, Duration::from_secs(10)).unwrap();
+    let routes = bird.routes_for(prefix).unwrap();
+    assert_eq!(routes.len(), 1);
+    let route = &routes[0];
+    assert_eq!(route.protocol, "exa");
+    assert!(route.primary);
+    assert_eq!(route.origin(), Some("EGP"));
+    assert_eq!(route.as_path(), vec![NODE_AS, ORIGIN_AS]);
+    assert_eq!(route.med(), Some(42));
+    assert_eq!(route.next_hop(), Some(v4(VethPair::B_V4)));
+    assert_eq!(route.communities(), vec![(65000, 7), (65000, 8), (65000, 7)]);
+    assert_eq!(route.large_communities(), vec![(65000, 1, 2)]);
+
+    exabgp.withdraw(prefix).unwrap();
+    bird.wait_route_count(0, Duration::from_secs(10)).unwrap();
+}
+
+#[test]
+fn exabgp_reports_what_it_receives_as_json() {
+    let pair = VethPair::new("exarx").unwrap();
+    let bird = Bird::start(
+        &pair.a,
+        &BirdConfig {
+            extra: "protocol static { ipv4; route 203.0.113.0/24 blackhole; }\n".into(),
+            ..BirdConfig::new(VethPair::A_V4, ROUTER_AS).peer(BirdPeer {
+                export_all: true,
+                ..BirdPeer::new("exa", v4(VethPair::B_V4), NODE_AS)
+            })
+        },
+    )
+    .unwrap();
+    let exabgp = Exabgp::start(
+        &pair.b,
+        &ExabgpConfig::new(
+            VethPair::B_V4,
+            v4(VethPair::B_V4),
+            NODE_AS,
+            v4(VethPair::A_V4),
+            ROUTER_AS,
+        ),
+    )
+    .unwrap();
+    bird.wait_established("exa", Duration::from_secs(30)).unwrap();
+    let message =
+        exabgp.wait_announced("203.0.113.0/24".parse().unwrap(), Duration::from_secs(10)).unwrap();
+    assert_eq!(message["neighbor"]["address"]["peer"], "10.0.0.1");
+    assert_eq!(message["neighbor"]["message"]["update"]["attribute"]["as-path"][0], ROUTER_AS);
 }
