@@ -24,8 +24,10 @@ mod error;
 mod exabgp;
 // mod http;
 mod bird;
+mod capture;
 mod gobgp;
 mod mrt;
+mod monitor;
 mod names;
 mod netns;
 mod prefix;
@@ -38,6 +40,7 @@ pub use bird::{
     Bird, BirdConfig, BirdPeer, BirdProtocol, BirdRoute, BirdRouteCount, parse_protocols,
     parse_route_count, parse_routes,
 };
+pub use capture::{Capture, Frame, parse_pcap};
 pub use error::Error;
 pub use exabgp::{Exabgp, ExabgpConfig, announces, parse_received};
 pub use gobgp::{
@@ -46,6 +49,7 @@ pub use gobgp::{
 };
 pub use mrt::{MrtPeer, MrtRoute, table_dump_v2};
 pub use names::PREFIX;
+pub use monitor::{Monitor, MonitorChange, MonitorEvent, parse_event};
 pub use netns::{Bridge, Netns, VethPair};
 pub use prefix::Prefix;
 pub use process::NsProcess;

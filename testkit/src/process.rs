@@ -67,11 +67,6 @@ impl NsProcess {
         Ok(NsProcess { child, command, log: log.map(Path::to_path_buf), grace: Duration::from_secs(3) })
     }
 
-    /// Wraps a child started elsewhere with piped standard streams.
-    pub(crate) fn from_child(child: Child, command: String) -> NsProcess {
-        NsProcess { child, command, log: None, grace: Duration::from_secs(3) }
-    }
-
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
