@@ -22,7 +22,7 @@
 
 mod error;
 mod exabgp;
-// mod http;
+mod http;
 mod bird;
 mod capture;
 mod gobgp;
@@ -42,6 +42,10 @@ pub use bird::{
 };
 pub use capture::{Capture, Frame, parse_pcap};
 pub use error::Error;
+pub use http::{
+    BodyFraming, Fault, FixtureServer, HttpError, Part, RecordedRequest, RequestHead, Response,
+    Upload, UploadBody, decode_chunked, multipart_boundary, parse_multipart, parse_request_head,
+};
 pub use exabgp::{Exabgp, ExabgpConfig, announces, parse_received};
 pub use gobgp::{
     Gobgp, GobgpConfig, GobgpNeighbor, GobgpNeighborState, GobgpPath, SessionState, parse_neighbors,

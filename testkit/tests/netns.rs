@@ -55,6 +55,11 @@ fn processes_inside_a_namespace_end_with_it() {
     cmd.arg("300");
     let sleeper = ns.spawn(cmd, None).unwrap();
     let pid = sleeper.pid();
+    // `ip netns exec` enters the namespace a moment after it starts.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while ns.pids().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     assert_eq!(ns.pids().unwrap(), vec![pid]);
     std::mem::forget(sleeper); // as if the owner leaked it
     drop(ns);
