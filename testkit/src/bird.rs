@@ -61,7 +61,13 @@ pub struct BirdConfig {
 impl BirdConfig {
     /// A router with no sessions yet.
     pub fn new(router_id: Ipv4Addr, local_as: u32) -> BirdConfig {
-        BirdConfig { router_id, local_as, peers: Vec::new(), kernel: false, extra: String::new() }
+        BirdConfig {
+            router_id,
+            local_as,
+            peers: Vec::new(),
+            kernel: false,
+            extra: String::new(),
+        }
     }
 
     /// Adds a session.
@@ -85,12 +91,21 @@ impl BirdConfig {
             let _ = writeln!(out, "protocol bgp {} {{", peer.name);
             let _ = writeln!(out, "  local as {};", self.local_as);
             let _ = writeln!(out, "  neighbor {} as {};", peer.neighbor, peer.remote_as);
-            let _ = writeln!(out, "  connect delay time 1; connect retry time 2; error wait time 1, 5;");
+            let _ = writeln!(
+                out,
+                "  connect delay time 1; connect retry time 2; error wait time 1, 5;"
+            );
             if peer.passive {
                 let _ = writeln!(out, "  passive on;");
             }
-            let _ = writeln!(out, "  ipv4 {{ import all; export {export}; extended next hop on; }};");
-            let _ = writeln!(out, "  ipv6 {{ import all; export {export}; extended next hop on; }};");
+            let _ = writeln!(
+                out,
+                "  ipv4 {{ import all; export {export}; extended next hop on; }};"
+            );
+            let _ = writeln!(
+                out,
+                "  ipv6 {{ import all; export {export}; extended next hop on; }};"
+            );
             for line in peer.extra.lines() {
                 let _ = writeln!(out, "  {line}");
             }
@@ -136,8 +151,17 @@ impl Bird {
             }
             Ok(socket.exists().then_some(()))
         };
-        wait_until("BIRD's control socket", Duration::from_secs(10), &mut bird_ready, String::new)?;
-        let bird = Bird { process, socket, dir };
+        wait_until(
+            "BIRD's control socket",
+            Duration::from_secs(10),
+            &mut bird_ready,
+            String::new,
+        )?;
+        let bird = Bird {
+            process,
+            socket,
+            dir,
+        };
         wait_until(
             "BIRD to answer `show status`",
             Duration::from_secs(10),
@@ -150,16 +174,18 @@ impl Bird {
     /// Runs one `birdc` command and returns its answer without the greeting line.
     pub fn birdc(&self, command: &str) -> Result<String> {
         let mut cmd = Command::new("birdc");
-        cmd.arg("-s").arg(&self.socket).args(command.split_whitespace());
+        cmd.arg("-s")
+            .arg(&self.socket)
+            .args(command.split_whitespace());
         let out = process::run(&mut cmd)?;
-        Ok(out.lines().filter(|l| !l.starts_with("BIRD ") || !l.ends_with("ready.")).fold(
-            String::new(),
-            |mut acc, l| {
+        Ok(out
+            .lines()
+            .filter(|l| !l.starts_with("BIRD ") || !l.ends_with("ready."))
+            .fold(String::new(), |mut acc, l| {
                 acc.push_str(l);
                 acc.push('\n');
                 acc
-            },
-        ))
+            }))
     }
 
     /// `show protocols`.
@@ -220,7 +246,9 @@ impl Bird {
 
     /// The end of BIRD's log and the protocol's details, for error messages.
     fn diagnose(&self, name: &str) -> String {
-        let details = self.birdc(&format!("show protocols all {name}")).unwrap_or_default();
+        let details = self
+            .birdc(&format!("show protocols all {name}"))
+            .unwrap_or_default();
         format!("{details}\nlog:\n{}", self.process.log_tail(2000))
     }
 }
@@ -270,10 +298,22 @@ pub fn parse_protocols(text: &str) -> Result<Vec<BirdProtocol>> {
                     detail: format!("no {col} column in {line:?}"),
                 })
             };
-            let (name, proto, table, state, since) =
-                (next("name")?, next("proto")?, next("table")?, next("state")?, next("since")?);
+            let (name, proto, table, state, since) = (
+                next("name")?,
+                next("proto")?,
+                next("table")?,
+                next("state")?,
+                next("since")?,
+            );
             let info = cols.collect::<Vec<_>>().join(" ");
-            Ok(BirdProtocol { name, proto, table, state, since, info })
+            Ok(BirdProtocol {
+                name,
+                proto,
+                table,
+                state,
+                since,
+                info,
+            })
         })
         .collect()
 }
@@ -296,18 +336,30 @@ pub fn parse_route_count(text: &str) -> Result<BirdRouteCount> {
         detail: format!("unexpected line {line:?}"),
     };
     let mut count = BirdRouteCount::default();
+    let mut total_seen = false;
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         // "1 of 1 routes for 1 networks in table master4"
         // "Total: 1 of 1 routes for 1 networks in 2 tables"
         let body = line.strip_prefix("Total: ").unwrap_or(line);
         let words: Vec<&str> = body.split_whitespace().collect();
-        let [_, "of", routes, "routes", "for", networks, "networks", "in", rest @ ..] = &words[..]
+        let [
+            _,
+            "of",
+            routes,
+            "routes",
+            "for",
+            networks,
+            "networks",
+            "in",
+            rest @ ..,
+        ] = &words[..]
         else {
             return Err(bad(line));
         };
         let routes: u64 = routes.parse().map_err(|_| bad(line))?;
         let networks: u64 = networks.parse().map_err(|_| bad(line))?;
         if line.starts_with("Total: ") {
+            total_seen = true;
             count.routes = routes;
             count.networks = networks;
         } else if let ["table", name] = rest {
@@ -316,10 +368,10 @@ pub fn parse_route_count(text: &str) -> Result<BirdRouteCount> {
             return Err(bad(line));
         }
     }
-    if count.tables.len() == 1 && count.routes == 0 {
+    if !total_seen {
         // One table: BIRD prints no total line.
-        count.routes = count.tables[0].1;
-        count.networks = count.tables[0].2;
+        count.routes = count.tables.iter().map(|t| t.1).sum();
+        count.networks = count.tables.iter().map(|t| t.2).sum();
     }
     Ok(count)
 }
@@ -348,7 +400,10 @@ pub struct BirdRoute {
 impl BirdRoute {
     /// The value of attribute `name` (e.g. `BGP.med`).
     pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// `BGP.origin` (`IGP`, `EGP`, `Incomplete`).
@@ -359,13 +414,19 @@ impl BirdRoute {
     /// `BGP.as_path` as AS numbers (set segments as their members).
     pub fn as_path(&self) -> Vec<u32> {
         self.attribute("BGP.as_path").map_or_else(Vec::new, |path| {
-            path.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect()
+            path.split(|c: char| !c.is_ascii_digit())
+                .filter_map(|n| n.parse().ok())
+                .collect()
         })
     }
 
     /// `BGP.next_hop` (the first address when BIRD lists a global and a link-local one).
     pub fn next_hop(&self) -> Option<IpAddr> {
-        self.attribute("BGP.next_hop")?.split_whitespace().next()?.parse().ok()
+        self.attribute("BGP.next_hop")?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
     }
 
     /// `BGP.med`.
@@ -403,7 +464,9 @@ impl BirdRoute {
 
 /// `(1,2) (3,4)` or `(1, 2, 3)` as lists of numbers.
 fn tuples(value: Option<&str>) -> Vec<Vec<u32>> {
-    let Some(value) = value else { return Vec::new() };
+    let Some(value) = value else {
+        return Vec::new();
+    };
     value
         .split('(')
         .skip(1)
@@ -429,7 +492,9 @@ pub fn parse_routes(text: &str) -> Result<Vec<BirdRoute>> {
             table = name.trim_end_matches(':').to_owned();
             prefix = None;
         } else if let Some(attr) = line.strip_prefix('\t') {
-            let route = routes.last_mut().ok_or_else(|| bad(line, "an attribute before any route"))?;
+            let route = routes
+                .last_mut()
+                .ok_or_else(|| bad(line, "an attribute before any route"))?;
             if let Some(rest) = attr.strip_prefix("via ") {
                 let mut words = rest.split_whitespace();
                 route.via = words.next().and_then(|a| a.parse().ok());
@@ -437,16 +502,22 @@ pub fn parse_routes(text: &str) -> Result<Vec<BirdRoute>> {
                     route.interface = words.next().map(str::to_owned);
                 }
             } else if let Some((name, value)) = attr.split_once(':') {
-                route.attributes.push((name.trim().to_owned(), value.trim().to_owned()));
+                route
+                    .attributes
+                    .push((name.trim().to_owned(), value.trim().to_owned()));
             } else {
-                route.attributes.push((attr.trim().to_owned(), String::new()));
+                route
+                    .attributes
+                    .push((attr.trim().to_owned(), String::new()));
             }
         } else {
             // "<prefix>   unicast [proto time] * (pref) [summary]" or, for another route
             // to the same network, the same without the prefix.
             let mut words = line.split_whitespace().peekable();
             if !line.starts_with(' ') {
-                let word = words.next().ok_or_else(|| bad(line, "an empty route line"))?;
+                let word = words
+                    .next()
+                    .ok_or_else(|| bad(line, "an empty route line"))?;
                 prefix = Some(word.parse().map_err(|_| bad(line, "no prefix"))?);
             }
             let prefix = prefix.ok_or_else(|| bad(line, "a route line without a prefix"))?;
@@ -587,8 +658,10 @@ Table master6:
 
     #[test]
     fn config_renders_sessions() {
-        let config = BirdConfig::new(Ipv4Addr::new(10, 0, 0, 1), 65000)
-            .peer(BirdPeer { passive: true, ..BirdPeer::new("node", "10.0.0.2".parse().unwrap(), 65001) });
+        let config = BirdConfig::new(Ipv4Addr::new(10, 0, 0, 1), 65000).peer(BirdPeer {
+            passive: true,
+            ..BirdPeer::new("node", "10.0.0.2".parse().unwrap(), 65001)
+        });
         let text = config.render();
         assert!(text.contains("router id 10.0.0.1;"));
         assert!(text.contains("protocol bgp node {"));

@@ -34,10 +34,19 @@ impl Capture {
         let dir = TempDir::new("capture")?;
         let file = dir.join("capture.pcap");
         let mut cmd = ns.command("tcpdump");
-        cmd.args(["-i", ifname, "-n", "-U", "--immediate-mode", "-Z", "root", "-w"])
-            .arg(&file)
-            .args(filter.split_whitespace())
-            .stderr(Stdio::piped());
+        cmd.args([
+            "-i",
+            ifname,
+            "-n",
+            "-U",
+            "--immediate-mode",
+            "-Z",
+            "root",
+            "-w",
+        ])
+        .arg(&file)
+        .args(filter.split_whitespace())
+        .stderr(Stdio::piped());
         let mut process = NsProcess::spawn(cmd, None)?;
         let stderr = process
             .child_mut()
@@ -64,7 +73,11 @@ impl Capture {
         }
         // Keep draining tcpdump's standard error so it never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
-        Ok(Capture { process, file, _dir: dir })
+        Ok(Capture {
+            process,
+            file,
+            _dir: dir,
+        })
     }
 
     /// The frames captured so far (tcpdump writes each packet at once).
@@ -96,8 +109,13 @@ impl Capture {
 /// Parses a classic pcap file (micro- or nanosecond timestamps, either byte order).
 /// A record cut short at the end (a capture still being written) is left out.
 pub fn parse_pcap(bytes: &[u8]) -> Result<Vec<Frame>> {
-    let bad = |detail: String| Error::Parse { what: "a pcap file".into(), detail };
-    let header = bytes.get(..24).ok_or_else(|| bad(format!("{} bytes, no header", bytes.len())))?;
+    let bad = |detail: String| Error::Parse {
+        what: "a pcap file".into(),
+        detail,
+    };
+    let header = bytes
+        .get(..24)
+        .ok_or_else(|| bad(format!("{} bytes, no header", bytes.len())))?;
     let magic = [header[0], header[1], header[2], header[3]];
     let (big_endian, nanos) = match magic {
         [0xd4, 0xc3, 0xb2, 0xa1] => (false, false),
@@ -108,15 +126,29 @@ pub fn parse_pcap(bytes: &[u8]) -> Result<Vec<Frame>> {
     };
     let u32_at = |b: &[u8], i: usize| {
         let w = [b[i], b[i + 1], b[i + 2], b[i + 3]];
-        if big_endian { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) }
+        if big_endian {
+            u32::from_be_bytes(w)
+        } else {
+            u32::from_le_bytes(w)
+        }
     };
     let mut frames = Vec::new();
     let mut rest = &bytes[24..];
     while rest.len() >= 16 {
-        let (secs, frac, incl, orig) =
-            (u32_at(rest, 0), u32_at(rest, 4), u32_at(rest, 8), u32_at(rest, 12));
-        let Some(data) = rest.get(16..16 + incl as usize) else { break };
-        let frac_nanos = if nanos { frac } else { frac.saturating_mul(1000) };
+        let (secs, frac, incl, orig) = (
+            u32_at(rest, 0),
+            u32_at(rest, 4),
+            u32_at(rest, 8),
+            u32_at(rest, 12),
+        );
+        let Some(data) = rest.get(16..16 + incl as usize) else {
+            break;
+        };
+        let frac_nanos = if nanos {
+            frac
+        } else {
+            frac.saturating_mul(1000)
+        };
         if frac_nanos >= 1_000_000_000 {
             return Err(bad(format!("fraction {frac} out of range")));
         }
@@ -156,7 +188,10 @@ mod tests {
         assert_eq!(frames.len(), 1);
         assert_eq!(frames[0].data, vec![0xaa, 0xbb, 0xcc]);
         assert_eq!(frames[0].wire_len, 60);
-        assert_eq!(frames[0].at, SystemTime::UNIX_EPOCH + Duration::new(10, 7000));
+        assert_eq!(
+            frames[0].at,
+            SystemTime::UNIX_EPOCH + Duration::new(10, 7000)
+        );
         // A record cut short is left out; garbage is an error, never a panic.
         assert_eq!(parse_pcap(&file[..file.len() - 1]).unwrap().len(), 0);
         assert!(parse_pcap(&[1, 2, 3]).is_err());

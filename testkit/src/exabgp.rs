@@ -88,8 +88,12 @@ impl Exabgp {
         let run = dir.join("run");
         std::fs::create_dir(&run).map_err(|e| Error::io("creating exabgp/run", e))?;
         for fifo in ["exabgp.in", "exabgp.out"] {
-            rustix::fs::mkfifoat(rustix::fs::CWD, run.join(fifo), rustix::fs::Mode::from(0o600))
-                .map_err(|e| Error::io(format!("creating the FIFO {fifo}"), e.into()))?;
+            rustix::fs::mkfifoat(
+                rustix::fs::CWD,
+                run.join(fifo),
+                rustix::fs::Mode::from(0o600),
+            )
+            .map_err(|e| Error::io(format!("creating the FIFO {fifo}"), e.into()))?;
         }
         let inject = dir.join("inject.txt");
         let received = dir.join("received.jsonl");
@@ -98,10 +102,16 @@ impl Exabgp {
         // ExaBGP splits `run` on spaces, so the redirection lives in a script (without
         // `exec`: ExaBGP 4.2 keeps restarting a helper that replaced its shell).
         let receiver = dir.join("receive.sh");
-        std::fs::write(&receiver, format!("#!/bin/sh\ncat >> '{}'\n", received.display()))
-            .map_err(|e| Error::io("writing receive.sh", e))?;
-        std::fs::set_permissions(&receiver, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .map_err(|e| Error::io("making receive.sh executable", e))?;
+        std::fs::write(
+            &receiver,
+            format!("#!/bin/sh\ncat >> '{}'\n", received.display()),
+        )
+        .map_err(|e| Error::io("writing receive.sh", e))?;
+        std::fs::set_permissions(
+            &receiver,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .map_err(|e| Error::io("making receive.sh executable", e))?;
         let conf = dir.join("exabgp.conf");
         std::fs::write(&conf, config.render(&inject, &receiver))
             .map_err(|e| Error::io("writing exabgp.conf", e))?;
@@ -118,15 +128,26 @@ impl Exabgp {
         .arg(dir.path())
         .arg(&conf);
         let process = ns.spawn(cmd, Some(&dir.join("exabgp.log")))?;
-        let mut exabgp = Exabgp { process, inject, received, dir };
-        exabgp.wait_log("loaded new configuration successfully", Duration::from_secs(20))?;
+        let mut exabgp = Exabgp {
+            process,
+            inject,
+            received,
+            dir,
+        };
+        exabgp.wait_log(
+            "loaded new configuration successfully",
+            Duration::from_secs(20),
+        )?;
         Ok(exabgp)
     }
 
     /// Waits until ExaBGP's log contains `text`.
     pub fn wait_log(&mut self, text: &str, timeout: Duration) -> Result<()> {
         let Exabgp { process, .. } = self;
-        let log = process.log_file().map(std::path::Path::to_path_buf).unwrap_or_default();
+        let log = process
+            .log_file()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
         wait_until(
             &format!("ExaBGP to log {text:?}"),
             timeout,
@@ -157,7 +178,9 @@ impl Exabgp {
     /// Announces `prefix` with our own address as next hop and the given attribute
     /// words (`as-path [ 65001 ] community [ 65000:1 ] med 10 …`).
     pub fn announce(&self, prefix: Prefix, attributes: &str) -> Result<()> {
-        self.command(&format!("announce route {prefix} next-hop self {attributes}"))
+        self.command(&format!(
+            "announce route {prefix} next-hop self {attributes}"
+        ))
     }
 
     /// Withdraws `prefix`.
@@ -218,13 +241,21 @@ pub fn announces(message: &Value, prefix: Prefix) -> bool {
     };
     let wanted = prefix.to_string();
     // {"ipv4 unicast": {"<next hop>": [{"nlri": "192.0.2.0/24"}, …]}}
-    announce.as_object().into_iter().flat_map(|families| families.values()).any(|hops| {
-        hops.as_object().into_iter().flat_map(|h| h.values()).any(|nlris| {
-            nlris.as_array().into_iter().flatten().any(|n| {
-                n.get("nlri").and_then(Value::as_str) == Some(&wanted) || n.as_str() == Some(&wanted)
-            })
+    announce
+        .as_object()
+        .into_iter()
+        .flat_map(|families| families.values())
+        .any(|hops| {
+            hops.as_object()
+                .into_iter()
+                .flat_map(|h| h.values())
+                .any(|nlris| {
+                    nlris.as_array().into_iter().flatten().any(|n| {
+                        n.get("nlri").and_then(Value::as_str) == Some(&wanted)
+                            || n.as_str() == Some(&wanted)
+                    })
+                })
         })
-    })
 }
 
 #[cfg(test)]

@@ -27,7 +27,12 @@ pub struct GobgpNeighbor {
 impl GobgpNeighbor {
     /// An active IPv4 unicast neighbour.
     pub fn new(address: IpAddr, peer_as: u32) -> GobgpNeighbor {
-        GobgpNeighbor { address, peer_as, families: vec!["ipv4-unicast".into()], passive: false }
+        GobgpNeighbor {
+            address,
+            peer_as,
+            families: vec!["ipv4-unicast".into()],
+            passive: false,
+        }
     }
 }
 
@@ -47,7 +52,12 @@ pub struct GobgpConfig {
 impl GobgpConfig {
     /// A speaker that listens on port 179 and has no neighbours yet.
     pub fn new(asn: u32, router_id: Ipv4Addr) -> GobgpConfig {
-        GobgpConfig { asn, router_id, listen_port: 179, neighbors: Vec::new() }
+        GobgpConfig {
+            asn,
+            router_id,
+            listen_port: 179,
+            neighbors: Vec::new(),
+        }
     }
 
     /// Adds a neighbour.
@@ -112,7 +122,7 @@ impl Gobgp {
             router_id: config.router_id,
             asn: config.asn,
         };
-        let Gobgp { process, .. } = &mut gobgp;
+        let Gobgp { process, ns, .. } = &mut gobgp;
         wait_until(
             "gobgpd's API",
             Duration::from_secs(10),
@@ -124,12 +134,7 @@ impl Gobgp {
                         stderr: process.log_tail(2000),
                     });
                 }
-                Ok(process::output(
-                    std::process::Command::new("ip").args(["netns", "exec", &ns.name().to_owned(), "gobgp", "global"]),
-                )?
-                .status
-                .success()
-                .then_some(()))
+                Ok(cli_in(ns, &["global"]).ok().map(|_| ()))
             },
             String::new,
         )?;
@@ -138,7 +143,11 @@ impl Gobgp {
 
     /// Runs `gobgp args…` in the daemon's namespace.
     pub fn cli(&self, args: &[&str]) -> Result<String> {
-        process::run(std::process::Command::new("ip").args(["netns", "exec", &self.ns, "gobgp"]).args(args))
+        process::run(
+            std::process::Command::new("ip")
+                .args(["netns", "exec", &self.ns, "gobgp"])
+                .args(args),
+        )
     }
 
     /// `gobgp neighbor -j`, parsed.
@@ -147,7 +156,11 @@ impl Gobgp {
     }
 
     /// Waits until the session with `address` is Established.
-    pub fn wait_established(&self, address: IpAddr, timeout: Duration) -> Result<GobgpNeighborState> {
+    pub fn wait_established(
+        &self,
+        address: IpAddr,
+        timeout: Duration,
+    ) -> Result<GobgpNeighborState> {
         wait_until(
             &format!("GoBGP's session with {address} to be Established"),
             timeout,
@@ -157,7 +170,13 @@ impl Gobgp {
                     .into_iter()
                     .find(|n| n.address == address && n.state == SessionState::Established))
             },
-            || format!("{:?}\nlog:\n{}", self.neighbors(), self.process.log_tail(2000)),
+            || {
+                format!(
+                    "{:?}\nlog:\n{}",
+                    self.neighbors(),
+                    self.process.log_tail(2000)
+                )
+            },
         )
     }
 
@@ -186,7 +205,10 @@ impl Gobgp {
             .nth(1)
             .and_then(|rest| rest.split(',').next())
             .and_then(|n| n.trim().parse().ok())
-            .ok_or_else(|| Error::Parse { what: "`gobgp global rib summary`".into(), detail: out.clone() })
+            .ok_or_else(|| Error::Parse {
+                what: "`gobgp global rib summary`".into(),
+                detail: out.clone(),
+            })
     }
 
     /// Injects `routes` in bulk: writes a `TABLE_DUMP_V2` file and runs
@@ -196,7 +218,11 @@ impl Gobgp {
     pub fn inject_mrt(&self, routes: &[MrtRoute]) -> Result<()> {
         let pad = routes.len().min(1000);
         let padded: Vec<MrtRoute> = routes.iter().chain(&routes[..pad]).cloned().collect();
-        let peer = MrtPeer { bgp_id: self.router_id, addr: self.router_id.into(), asn: self.asn };
+        let peer = MrtPeer {
+            bgp_id: self.router_id,
+            addr: self.router_id.into(),
+            asn: self.asn,
+        };
         let bytes = table_dump_v2(peer, &padded, 0)?;
         let file = self.dir.join("inject.mrt");
         std::fs::write(&file, bytes).map_err(|e| Error::io("writing inject.mrt", e))?;
@@ -208,6 +234,11 @@ impl Gobgp {
     pub fn pid(&self) -> u32 {
         self.process.pid()
     }
+}
+
+/// Runs `gobgp args…` in namespace `ns`.
+fn cli_in(ns: &str, args: &[&str]) -> Result<String> {
+    process::run(std::process::Command::new("ip").args(["netns", "exec", ns, "gobgp"]).args(args))
 }
 
 /// A BGP finite-state-machine state as GoBGP reports it.
@@ -260,7 +291,10 @@ pub struct GobgpNeighborState {
 
 /// Parses `gobgp neighbor -j`.
 pub fn parse_neighbors(json: &str) -> Result<Vec<GobgpNeighborState>> {
-    let bad = |detail: String| Error::Parse { what: "`gobgp neighbor -j`".into(), detail };
+    let bad = |detail: String| Error::Parse {
+        what: "`gobgp neighbor -j`".into(),
+        detail,
+    };
     let value: Value = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
     let list = value.as_array().ok_or_else(|| bad("not an array".into()))?;
     list.iter()
@@ -296,20 +330,32 @@ pub struct GobgpPath {
 
 /// Parses `gobgp global rib -j`: an object from prefix to a list of paths.
 pub fn parse_rib(json: &str) -> Result<Vec<GobgpPath>> {
-    let bad = |detail: String| Error::Parse { what: "`gobgp global rib -j`".into(), detail };
+    let bad = |detail: String| Error::Parse {
+        what: "`gobgp global rib -j`".into(),
+        detail,
+    };
     if json.trim().is_empty() || json.trim() == "null" {
         return Ok(Vec::new());
     }
     let value: Value = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
-    let map = value.as_object().ok_or_else(|| bad("not an object".into()))?;
+    let map = value
+        .as_object()
+        .ok_or_else(|| bad("not an object".into()))?;
     let mut out = Vec::new();
     for (prefix, paths) in map {
         let prefix: Prefix = prefix.parse()?;
-        for path in paths.as_array().ok_or_else(|| bad(format!("{prefix}: not a list")))? {
+        for path in paths
+            .as_array()
+            .ok_or_else(|| bad(format!("{prefix}: not a list")))?
+        {
             out.push(GobgpPath {
                 prefix,
                 best: path.get("best").and_then(Value::as_bool).unwrap_or(false),
-                attrs: path.get("attrs").and_then(Value::as_array).cloned().unwrap_or_default(),
+                attrs: path
+                    .get("attrs")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
             });
         }
     }
@@ -354,7 +400,9 @@ mod tests {
         let mut n = GobgpNeighbor::new("10.0.0.1".parse().unwrap(), 65000);
         n.passive = true;
         n.families.push("ipv6-unicast".into());
-        let text = GobgpConfig::new(65001, Ipv4Addr::new(10, 0, 0, 2)).neighbor(n).render();
+        let text = GobgpConfig::new(65001, Ipv4Addr::new(10, 0, 0, 2))
+            .neighbor(n)
+            .render();
         assert!(text.contains("as = 65001"));
         assert!(text.contains("router-id = \"10.0.0.2\""));
         assert!(text.contains("neighbor-address = \"10.0.0.1\""));

@@ -20,14 +20,14 @@
 //!
 //! This crate serves tests, benches and the lab. No library crate depends on it.
 
-mod error;
-mod exabgp;
-mod http;
 mod bird;
 mod capture;
+mod error;
+mod exabgp;
 mod gobgp;
-mod mrt;
+mod http;
 mod monitor;
+mod mrt;
 mod names;
 mod netns;
 mod prefix;
@@ -42,18 +42,18 @@ pub use bird::{
 };
 pub use capture::{Capture, Frame, parse_pcap};
 pub use error::Error;
+pub use exabgp::{Exabgp, ExabgpConfig, announces, parse_received};
+pub use gobgp::{
+    Gobgp, GobgpConfig, GobgpNeighbor, GobgpNeighborState, GobgpPath, SessionState,
+    parse_neighbors, parse_rib,
+};
 pub use http::{
     BodyFraming, Fault, FixtureServer, HttpError, Part, RecordedRequest, RequestHead, Response,
     Upload, UploadBody, decode_chunked, multipart_boundary, parse_multipart, parse_request_head,
 };
-pub use exabgp::{Exabgp, ExabgpConfig, announces, parse_received};
-pub use gobgp::{
-    Gobgp, GobgpConfig, GobgpNeighbor, GobgpNeighborState, GobgpPath, SessionState, parse_neighbors,
-    parse_rib,
-};
+pub use monitor::{Monitor, MonitorChange, MonitorEvent, parse_event};
 pub use mrt::{MrtPeer, MrtRoute, table_dump_v2};
 pub use names::PREFIX;
-pub use monitor::{Monitor, MonitorChange, MonitorEvent, parse_event};
 pub use netns::{Bridge, Netns, VethPair};
 pub use prefix::Prefix;
 pub use process::NsProcess;

@@ -70,7 +70,9 @@ impl Monitor {
     pub fn start(ns: &Netns) -> Result<Monitor> {
         // `ip` block-buffers a pipe; `stdbuf` makes it hand over every line at once.
         let mut cmd = ns.command("stdbuf");
-        cmd.args(["-oL", "ip", "-ts", "monitor", "neigh", "address"]).env("TZ", "UTC").stdout(Stdio::piped());
+        cmd.args(["-oL", "ip", "-ts", "monitor", "neigh", "address"])
+            .env("TZ", "UTC")
+            .stdout(Stdio::piped());
         let mut process = NsProcess::spawn(cmd, None)?;
         let stdout = process
             .child_mut()
@@ -84,7 +86,10 @@ impl Monitor {
             let flush = |line: String| {
                 if let Some(event) = parse_event(&line) {
                     let (lock, cv) = &*sink;
-                    lock.lock().unwrap_or_else(|e| e.into_inner()).events.push(event);
+                    lock.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .events
+                        .push(event);
                     cv.notify_all();
                 }
             };
@@ -169,7 +174,10 @@ impl Monitor {
                     detail: format!("events seen: {:?}", shared.events),
                 });
             }
-            shared = cv.wait_timeout(shared, timeout - waited).unwrap_or_else(|e| e.into_inner()).0;
+            shared = cv
+                .wait_timeout(shared, timeout - waited)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
     }
 
@@ -237,7 +245,12 @@ pub fn parse_event(text: &str) -> Option<MonitorEvent> {
             }
         }
     };
-    Some(MonitorEvent { at, deleted, change, text: body.to_owned() })
+    Some(MonitorEvent {
+        at,
+        deleted,
+        change,
+        text: body.to_owned(),
+    })
 }
 
 /// `2026-11-29T10:38:37.564170` (UTC) as a point in time.
@@ -275,7 +288,10 @@ mod tests {
         let since = at.duration_since(SystemTime::UNIX_EPOCH).unwrap();
         assert_eq!(since.as_secs(), 1_795_948_717);
         assert_eq!(since.subsec_micros(), 564_170);
-        assert_eq!(parse_timestamp("1970-01-01T00:00:00").unwrap(), SystemTime::UNIX_EPOCH);
+        assert_eq!(
+            parse_timestamp("1970-01-01T00:00:00").unwrap(),
+            SystemTime::UNIX_EPOCH
+        );
         assert!(parse_timestamp("2026-13-01T00:00:00").is_none());
         assert!(parse_timestamp("nonsense").is_none());
     }
@@ -296,14 +312,23 @@ mod tests {
                 flags: vec!["tentative".into()],
             }
         );
-        let d = parse_event("[2026-11-29T10:38:37.578298] Deleted 2: eth0    inet 10.0.0.1/24 scope global eth0").unwrap();
+        let d = parse_event(
+            "[2026-11-29T10:38:37.578298] Deleted 2: eth0    inet 10.0.0.1/24 scope global eth0",
+        )
+        .unwrap();
         assert!(d.deleted);
-        assert!(matches!(d.change, MonitorChange::Address { prefix_len: 24, .. }));
+        assert!(matches!(
+            d.change,
+            MonitorChange::Address { prefix_len: 24, .. }
+        ));
     }
 
     #[test]
     fn neighbour_events_are_parsed() {
-        let e = parse_event("[2026-11-29T10:38:37.569383] 10.0.0.2 dev eth0 lladdr 02:00:00:00:00:01 REACHABLE").unwrap();
+        let e = parse_event(
+            "[2026-11-29T10:38:37.569383] 10.0.0.2 dev eth0 lladdr 02:00:00:00:00:01 REACHABLE",
+        )
+        .unwrap();
         assert_eq!(
             e.change,
             MonitorChange::Neighbor {
@@ -314,7 +339,10 @@ mod tests {
             }
         );
         let f = parse_event("[2026-11-29T10:38:37.1] miss 10.0.0.9 dev eth0 INCOMPLETE").unwrap();
-        assert!(matches!(f.change, MonitorChange::Neighbor { lladdr: None, .. }));
+        assert!(matches!(
+            f.change,
+            MonitorChange::Neighbor { lladdr: None, .. }
+        ));
         let other = parse_event("[2026-11-29T10:38:37.1] something else").unwrap();
         assert_eq!(other.change, MonitorChange::Other);
         assert!(parse_event("no timestamp").is_none());

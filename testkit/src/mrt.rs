@@ -44,7 +44,14 @@ pub struct MrtRoute {
 impl MrtRoute {
     /// A route with origin IGP, no MED and no communities.
     pub fn new(prefix: Prefix, next_hop: IpAddr, as_path: Vec<u32>) -> MrtRoute {
-        MrtRoute { prefix, next_hop, as_path, origin: 0, med: None, communities: Vec::new() }
+        MrtRoute {
+            prefix,
+            next_hop,
+            as_path,
+            origin: 0,
+            med: None,
+            communities: Vec::new(),
+        }
     }
 
     fn attributes(&self) -> Result<Vec<u8>> {
@@ -52,8 +59,9 @@ impl MrtRoute {
         attribute(&mut out, TRANSITIVE, ORIGIN, &[self.origin])?;
         let mut path = Vec::with_capacity(2 + 4 * self.as_path.len());
         if !self.as_path.is_empty() {
-            let count = u8::try_from(self.as_path.len())
-                .map_err(|_| Error::Invalid(format!("an AS path of {} ASes", self.as_path.len())))?;
+            let count = u8::try_from(self.as_path.len()).map_err(|_| {
+                Error::Invalid(format!("an AS path of {} ASes", self.as_path.len()))
+            })?;
             path.extend_from_slice(&[AS_SEQUENCE, count]);
             for asn in &self.as_path {
                 path.extend_from_slice(&asn.to_be_bytes());
@@ -71,14 +79,21 @@ impl MrtRoute {
                 attribute(&mut out, OPTIONAL, MP_REACH_NLRI, &mp)?;
             }
             (_, hop) => {
-                return Err(Error::Invalid(format!("next hop {hop} for {}", self.prefix)));
+                return Err(Error::Invalid(format!(
+                    "next hop {hop} for {}",
+                    self.prefix
+                )));
             }
         }
         if let Some(med) = self.med {
             attribute(&mut out, OPTIONAL, MULTI_EXIT_DISC, &med.to_be_bytes())?;
         }
         if !self.communities.is_empty() {
-            let bytes: Vec<u8> = self.communities.iter().flat_map(|c| c.to_be_bytes()).collect();
+            let bytes: Vec<u8> = self
+                .communities
+                .iter()
+                .flat_map(|c| c.to_be_bytes())
+                .collect();
             attribute(&mut out, OPTIONAL | TRANSITIVE, COMMUNITIES, &bytes)?;
         }
         Ok(out)
@@ -143,8 +158,8 @@ pub fn table_dump_v2(peer: MrtPeer, routes: &[MrtRoute], timestamp: u32) -> Resu
         body.clear();
         let seq = u32::try_from(seq).map_err(|_| Error::Invalid("over 2^32 routes".into()))?;
         body.extend_from_slice(&seq.to_be_bytes());
-        body.push(route.prefix.len());
-        let bytes = usize::from(route.prefix.len()).div_ceil(8);
+        body.push(route.prefix.prefix_len());
+        let bytes = usize::from(route.prefix.prefix_len()).div_ceil(8);
         match route.prefix.addr() {
             IpAddr::V4(a) => body.extend_from_slice(&a.octets()[..bytes]),
             IpAddr::V6(a) => body.extend_from_slice(&a.octets()[..bytes]),
@@ -157,7 +172,11 @@ pub fn table_dump_v2(peer: MrtPeer, routes: &[MrtRoute], timestamp: u32) -> Resu
             .map_err(|_| Error::Invalid(format!("{} bytes of attributes", attrs.len())))?;
         body.extend_from_slice(&attrs_len.to_be_bytes());
         body.extend_from_slice(&attrs);
-        let subtype = if route.prefix.is_ipv4() { RIB_IPV4_UNICAST } else { RIB_IPV6_UNICAST };
+        let subtype = if route.prefix.is_ipv4() {
+            RIB_IPV4_UNICAST
+        } else {
+            RIB_IPV6_UNICAST
+        };
         record(&mut out, timestamp, subtype, &body)?;
     }
     Ok(out)
@@ -174,8 +193,11 @@ mod tests {
             addr: "10.0.0.2".parse().unwrap(),
             asn: 65001,
         };
-        let mut route =
-            MrtRoute::new("192.0.2.0/24".parse().unwrap(), "10.0.0.2".parse().unwrap(), vec![65001]);
+        let mut route = MrtRoute::new(
+            "192.0.2.0/24".parse().unwrap(),
+            "10.0.0.2".parse().unwrap(),
+            vec![65001],
+        );
         route.med = Some(5);
         route.communities = vec![0xfde8_0001];
         let bytes = table_dump_v2(peer, &[route], 0x0102_0304).unwrap();
@@ -209,9 +231,16 @@ mod tests {
 
     #[test]
     fn ipv6_routes_carry_an_mp_reach_next_hop() {
-        let peer = MrtPeer { bgp_id: Ipv4Addr::LOCALHOST, addr: "fd00::2".parse().unwrap(), asn: 1 };
-        let route =
-            MrtRoute::new("2001:db8::/33".parse().unwrap(), "fd00::2".parse().unwrap(), vec![]);
+        let peer = MrtPeer {
+            bgp_id: Ipv4Addr::LOCALHOST,
+            addr: "fd00::2".parse().unwrap(),
+            asn: 1,
+        };
+        let route = MrtRoute::new(
+            "2001:db8::/33".parse().unwrap(),
+            "fd00::2".parse().unwrap(),
+            vec![],
+        );
         let bytes = table_dump_v2(peer, &[route], 0).unwrap();
         let rib = &bytes[12 + 33..]; // after the 33-byte peer index with an IPv6 peer
         assert_eq!(&rib[6..8], &RIB_IPV6_UNICAST.to_be_bytes());
@@ -226,10 +255,22 @@ mod tests {
 
     #[test]
     fn mismatched_next_hops_and_oversized_paths_are_errors() {
-        let peer = MrtPeer { bgp_id: Ipv4Addr::LOCALHOST, addr: "10.0.0.1".parse().unwrap(), asn: 1 };
-        let v6_hop = MrtRoute::new("10.0.0.0/8".parse().unwrap(), "fd00::1".parse().unwrap(), vec![]);
+        let peer = MrtPeer {
+            bgp_id: Ipv4Addr::LOCALHOST,
+            addr: "10.0.0.1".parse().unwrap(),
+            asn: 1,
+        };
+        let v6_hop = MrtRoute::new(
+            "10.0.0.0/8".parse().unwrap(),
+            "fd00::1".parse().unwrap(),
+            vec![],
+        );
         assert!(table_dump_v2(peer, &[v6_hop], 0).is_err());
-        let long = MrtRoute::new("10.0.0.0/8".parse().unwrap(), "10.0.0.1".parse().unwrap(), vec![1; 256]);
+        let long = MrtRoute::new(
+            "10.0.0.0/8".parse().unwrap(),
+            "10.0.0.1".parse().unwrap(),
+            vec![1; 256],
+        );
         assert!(table_dump_v2(peer, &[long], 0).is_err());
     }
 }

@@ -63,7 +63,10 @@ impl Netns {
     /// Sets a sysctl inside the namespace (`net.*` keys are per namespace).
     pub fn sysctl(&self, key: &str, value: &str) -> Result<()> {
         let path = format!("/proc/sys/{}", key.replace('.', "/"));
-        process::run(self.command("sh").args(["-c", &format!("echo {value} > {path}")]))?;
+        process::run(
+            self.command("sh")
+                .args(["-c", &format!("echo {value} > {path}")]),
+        )?;
         Ok(())
     }
 
@@ -86,10 +89,13 @@ impl Netns {
     /// The MAC address of `ifname`.
     pub fn mac(&self, ifname: &str) -> Result<String> {
         let out = self.ip(&["-br", "link", "show", "dev", ifname])?;
-        out.split_whitespace().nth(2).map(str::to_owned).ok_or_else(|| crate::Error::Parse {
-            what: format!("`ip -br link show dev {ifname}`"),
-            detail: out.clone(),
-        })
+        out.split_whitespace()
+            .nth(2)
+            .map(str::to_owned)
+            .ok_or_else(|| crate::Error::Parse {
+                what: format!("`ip -br link show dev {ifname}`"),
+                detail: out.clone(),
+            })
     }
 
     /// Starts `cmd` (from [`Netns::command`]) as a process owned by the caller,
@@ -107,8 +113,18 @@ impl Netns {
     /// there, both up. The pair lives as long as both namespaces.
     pub fn veth_to(&self, ifname: &str, other: &Netns, other_ifname: &str) -> Result<()> {
         process::run(Command::new("ip").args([
-            "link", "add", ifname, "netns", &self.name, "type", "veth", "peer", "name",
-            other_ifname, "netns", &other.name,
+            "link",
+            "add",
+            ifname,
+            "netns",
+            &self.name,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            other_ifname,
+            "netns",
+            &other.name,
         ]))?;
         self.link_up(ifname)?;
         other.link_up(other_ifname)?;
@@ -125,7 +141,10 @@ impl Drop for Netns {
 /// The PIDs inside namespace `name`.
 pub(crate) fn pids_in(name: &str) -> Result<Vec<u32>> {
     let out = process::run(Command::new("ip").args(["netns", "pids", name]))?;
-    Ok(out.split_whitespace().filter_map(|p| p.parse().ok()).collect())
+    Ok(out
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect())
 }
 
 /// Kills everything inside namespace `name`, then deletes it.
@@ -192,12 +211,24 @@ impl Bridge {
     /// Creates the switch namespace, the bridge and `n` members (at most 250).
     pub fn new(label: &str, n: usize) -> Result<Bridge> {
         if n > 250 {
-            return Err(crate::Error::Invalid(format!("a bridge of {n} members (at most 250)")));
+            return Err(crate::Error::Invalid(format!(
+                "a bridge of {n} members (at most 250)"
+            )));
         }
         let switch = Netns::new(&format!("{label}sw"))?;
         switch.ip(&["link", "add", "br0", "type", "bridge"])?;
         // Forward at once: no STP listening delay, no multicast snooping surprises.
-        switch.ip(&["link", "set", "br0", "type", "bridge", "forward_delay", "0", "mcast_snooping", "0"])?;
+        switch.ip(&[
+            "link",
+            "set",
+            "br0",
+            "type",
+            "bridge",
+            "forward_delay",
+            "0",
+            "mcast_snooping",
+            "0",
+        ])?;
         switch.link_up("br0")?;
         let mut members = Vec::with_capacity(n);
         for i in 0..n {

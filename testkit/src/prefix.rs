@@ -29,7 +29,7 @@ impl Prefix {
     }
 
     /// The prefix length in bits.
-    pub fn len(&self) -> u8 {
+    pub fn prefix_len(&self) -> u8 {
         self.len
     }
 
@@ -49,7 +49,10 @@ impl FromStr for Prefix {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Prefix, Error> {
-        let bad = || Error::Parse { what: "a prefix".into(), detail: format!("{s:?}") };
+        let bad = || Error::Parse {
+            what: "a prefix".into(),
+            detail: format!("{s:?}"),
+        };
         let (addr, len) = s.split_once('/').ok_or_else(bad)?;
         let addr: IpAddr = addr.parse().map_err(|_| bad())?;
         let len: u8 = len.parse().map_err(|_| bad())?;
@@ -64,7 +67,7 @@ mod tests {
     #[test]
     fn prefixes_parse_and_print() {
         let p: Prefix = "192.0.2.0/24".parse().unwrap();
-        assert_eq!(p.len(), 24);
+        assert_eq!(p.prefix_len(), 24);
         assert_eq!(p.to_string(), "192.0.2.0/24");
         let q: Prefix = "2001:db8::/32".parse().unwrap();
         assert!(!q.is_ipv4());

@@ -38,7 +38,10 @@ pub(crate) fn run(cmd: &mut Command) -> Result<String> {
 pub(crate) fn output(cmd: &mut Command) -> Result<Output> {
     cmd.stdin(Stdio::null())
         .output()
-        .map_err(|source| Error::Spawn { command: describe(cmd), source })
+        .map_err(|source| Error::Spawn {
+            command: describe(cmd),
+            source,
+        })
 }
 
 /// A process the kit started, usually inside a namespace. It is ended by PID when
@@ -60,11 +63,21 @@ impl NsProcess {
         if let Some(log) = log {
             let file = File::create(log)
                 .map_err(|e| Error::io(format!("creating log {}", log.display()), e))?;
-            let err = file.try_clone().map_err(|e| Error::io("cloning a log handle", e))?;
+            let err = file
+                .try_clone()
+                .map_err(|e| Error::io("cloning a log handle", e))?;
             cmd.stdout(file).stderr(err);
         }
-        let child = cmd.spawn().map_err(|source| Error::Spawn { command: command.clone(), source })?;
-        Ok(NsProcess { child, command, log: log.map(Path::to_path_buf), grace: Duration::from_secs(3) })
+        let child = cmd.spawn().map_err(|source| Error::Spawn {
+            command: command.clone(),
+            source,
+        })?;
+        Ok(NsProcess {
+            child,
+            command,
+            log: log.map(Path::to_path_buf),
+            grace: Duration::from_secs(3),
+        })
     }
 
     /// The process id.
@@ -84,12 +97,17 @@ impl NsProcess {
 
     /// Whether the process is still running (its exit status otherwise).
     pub fn try_status(&mut self) -> Result<Option<ExitStatus>> {
-        self.child.try_wait().map_err(|e| Error::io(format!("waiting for `{}`", self.command), e))
+        self.child
+            .try_wait()
+            .map_err(|e| Error::io(format!("waiting for `{}`", self.command), e))
     }
 
     /// The last `max` bytes of the process's log, for error messages.
     pub fn log_tail(&self, max: usize) -> String {
-        self.log.as_deref().map(|log| tail(log, max)).unwrap_or_default()
+        self.log
+            .as_deref()
+            .map(|log| tail(log, max))
+            .unwrap_or_default()
     }
 
     /// The file its output goes to, when it has one.
@@ -121,7 +139,9 @@ impl NsProcess {
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = self.child.kill();
-        self.child.wait().map_err(|e| Error::io(format!("reaping `{}`", self.command), e))
+        self.child
+            .wait()
+            .map_err(|e| Error::io(format!("reaping `{}`", self.command), e))
     }
 }
 

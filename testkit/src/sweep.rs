@@ -66,7 +66,11 @@ fn find(select: impl Fn(u32) -> bool) -> Result<Leftovers> {
     let me = std::process::id();
     if let Ok(entries) = std::fs::read_dir("/proc") {
         for entry in entries.flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<u32>().ok())
+            else {
                 continue;
             };
             if pid == me || found.processes.iter().any(|(p, _)| *p == pid) {
@@ -102,7 +106,12 @@ fn mentions_owner(cmdline: &str) -> Option<u32> {
 
 fn cmdline(pid: u32) -> String {
     std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " ").trim().to_owned())
+        .map(|raw| {
+            String::from_utf8_lossy(&raw)
+                .replace('\0', " ")
+                .trim()
+                .to_owned()
+        })
         .unwrap_or_default()
 }
 
@@ -131,8 +140,14 @@ mod tests {
 
     #[test]
     fn owners_are_read_from_command_lines() {
-        assert_eq!(mentions_owner("bird -f -c /tmp/mktk-4242-7-bird/bird.conf"), Some(4242));
-        assert_eq!(mentions_owner("tail -F /tmp/mktk-17-0-exa/inject.txt"), Some(17));
+        assert_eq!(
+            mentions_owner("bird -f -c /tmp/mktk-4242-7-bird/bird.conf"),
+            Some(4242)
+        );
+        assert_eq!(
+            mentions_owner("tail -F /tmp/mktk-17-0-exa/inject.txt"),
+            Some(17)
+        );
         assert_eq!(mentions_owner("ip netns exec mktk-99-1-r bird"), Some(99));
         assert_eq!(mentions_owner("cargo test mktk"), None);
         assert_eq!(mentions_owner("vim mktk-notes.txt"), None);

@@ -21,7 +21,10 @@ const PACKAGES: &[(&str, &str)] = &[
 
 /// The Debian package that provides `tool` (the tool's own name when unknown).
 pub(crate) fn package_of(tool: &str) -> &str {
-    PACKAGES.iter().find(|(t, _)| *t == tool).map_or(tool, |(_, p)| p)
+    PACKAGES
+        .iter()
+        .find(|(t, _)| *t == tool)
+        .map_or(tool, |(_, p)| p)
 }
 
 /// The full path of `tool`, searched in `PATH` and the sbin directories, or
@@ -41,7 +44,8 @@ pub fn require(tool: &str) -> Result<PathBuf> {
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(test)]
@@ -52,7 +56,10 @@ mod tests {
     fn a_missing_tool_names_its_package() {
         let err = require("gobgpd-that-does-not-exist").unwrap_err();
         assert!(matches!(err, Error::MissingTool { .. }));
-        assert!(err.to_string().contains("apt-get install gobgpd-that-does-not-exist"));
+        assert!(
+            err.to_string()
+                .contains("apt-get install gobgpd-that-does-not-exist")
+        );
         assert_eq!(package_of("birdc"), "bird2");
     }
 

@@ -21,7 +21,11 @@ fn host_routes(count: u32, next_hop: Ipv4Addr) -> Vec<MrtRoute> {
     (0..count)
         .map(|i| {
             let addr = Ipv4Addr::from(u32::from(Ipv4Addr::new(100, 64, 0, 0)) + i);
-            MrtRoute::new(Prefix::new(addr.into(), 32).unwrap(), next_hop.into(), vec![ORIGIN_AS])
+            MrtRoute::new(
+                Prefix::new(addr.into(), 32).unwrap(),
+                next_hop.into(),
+                vec![ORIGIN_AS],
+            )
         })
         .collect()
 }
@@ -31,8 +35,11 @@ fn bird_and_gobgp_peer_and_ten_thousand_routes_reach_bird() {
     let pair = VethPair::new("bgp").unwrap();
     let bird = Bird::start(
         &pair.a,
-        &BirdConfig::new(VethPair::A_V4, ROUTER_AS)
-            .peer(BirdPeer::new("node", v4(VethPair::B_V4), NODE_AS)),
+        &BirdConfig::new(VethPair::A_V4, ROUTER_AS).peer(BirdPeer::new(
+            "node",
+            v4(VethPair::B_V4),
+            NODE_AS,
+        )),
     )
     .unwrap();
     let gobgp = Gobgp::start(
@@ -42,15 +49,21 @@ fn bird_and_gobgp_peer_and_ten_thousand_routes_reach_bird() {
     )
     .unwrap();
 
-    let protocol = bird.wait_established("node", Duration::from_secs(30)).unwrap();
+    let protocol = bird
+        .wait_established("node", Duration::from_secs(30))
+        .unwrap();
     assert_eq!(protocol.proto, "BGP");
-    let neighbor = gobgp.wait_established(v4(VethPair::A_V4), Duration::from_secs(10)).unwrap();
+    let neighbor = gobgp
+        .wait_established(v4(VethPair::A_V4), Duration::from_secs(10))
+        .unwrap();
     assert_eq!(neighbor.peer_as, ROUTER_AS);
     assert_eq!(bird.route_count().unwrap().routes, 0);
 
     // One route with attributes through the CLI, checked attribute by attribute.
     let single: Prefix = "192.0.2.0/24".parse().unwrap();
-    gobgp.add_route(single, &["community", "65001:7", "med", "10"]).unwrap();
+    gobgp
+        .add_route(single, &["community", "65001:7", "med", "10"])
+        .unwrap();
     bird.wait_route_count(1, Duration::from_secs(10)).unwrap();
     let routes = bird.routes_for(single).unwrap();
     assert_eq!(routes.len(), 1);
@@ -64,7 +77,9 @@ fn bird_and_gobgp_peer_and_ten_thousand_routes_reach_bird() {
     let bulk = host_routes(10_000, VethPair::B_V4);
     let start = Instant::now();
     gobgp.inject_mrt(&bulk).unwrap();
-    let count = bird.wait_route_count(10_001, Duration::from_secs(60)).unwrap();
+    let count = bird
+        .wait_route_count(10_001, Duration::from_secs(60))
+        .unwrap();
     eprintln!("10,000 routes GoBGP -> BIRD in {:?}", start.elapsed());
     assert_eq!(count.networks, 10_001);
     assert_eq!(gobgp.rib_count("ipv4").unwrap(), 10_001);
@@ -80,8 +95,11 @@ fn exabgp_injects_a_route_that_bird_shows_with_its_attributes() {
     let pair = VethPair::new("exa").unwrap();
     let bird = Bird::start(
         &pair.a,
-        &BirdConfig::new(VethPair::A_V4, ROUTER_AS)
-            .peer(BirdPeer::new("exa", v4(VethPair::B_V4), NODE_AS)),
+        &BirdConfig::new(VethPair::A_V4, ROUTER_AS).peer(BirdPeer::new(
+            "exa",
+            v4(VethPair::B_V4),
+            NODE_AS,
+        )),
     )
     .unwrap();
     let exabgp = Exabgp::start(
@@ -95,7 +113,8 @@ fn exabgp_injects_a_route_that_bird_shows_with_its_attributes() {
         ),
     )
     .unwrap();
-    bird.wait_established("exa", Duration::from_secs(30)).unwrap();
+    bird.wait_established("exa", Duration::from_secs(30))
+        .unwrap();
 
     let prefix: Prefix = "198.51.100.0/24".parse().unwrap();
     exabgp
@@ -115,7 +134,10 @@ fn exabgp_injects_a_route_that_bird_shows_with_its_attributes() {
     assert_eq!(route.as_path(), vec![NODE_AS, ORIGIN_AS]);
     assert_eq!(route.med(), Some(42));
     assert_eq!(route.next_hop(), Some(v4(VethPair::B_V4)));
-    assert_eq!(route.communities(), vec![(65000, 7), (65000, 8), (65000, 7)]);
+    assert_eq!(
+        route.communities(),
+        vec![(65000, 7), (65000, 8), (65000, 7)]
+    );
     assert_eq!(route.large_communities(), vec![(65000, 1, 2)]);
 
     exabgp.withdraw(prefix).unwrap();
@@ -147,9 +169,14 @@ fn exabgp_reports_what_it_receives_as_json() {
         ),
     )
     .unwrap();
-    bird.wait_established("exa", Duration::from_secs(30)).unwrap();
-    let message =
-        exabgp.wait_announced("203.0.113.0/24".parse().unwrap(), Duration::from_secs(10)).unwrap();
+    bird.wait_established("exa", Duration::from_secs(30))
+        .unwrap();
+    let message = exabgp
+        .wait_announced("203.0.113.0/24".parse().unwrap(), Duration::from_secs(10))
+        .unwrap();
     assert_eq!(message["neighbor"]["address"]["peer"], "10.0.0.1");
-    assert_eq!(message["neighbor"]["message"]["update"]["attribute"]["as-path"][0], ROUTER_AS);
+    assert_eq!(
+        message["neighbor"]["message"]["update"]["attribute"]["as-path"][0],
+        ROUTER_AS
+    );
 }

@@ -17,17 +17,39 @@ fn a_veth_pair_carries_ipv4_and_ipv6_and_is_gone_after_drop() {
     let pair = VethPair::new("reach").unwrap();
     let names = [pair.a.name().to_owned(), pair.b.name().to_owned()];
     assert!(names.iter().all(|n| namespace_exists(n)));
-    assert!(ping(&pair.a, VethPair::B_V4.into()).unwrap().contains("1 received"));
-    assert!(ping(&pair.b, VethPair::A_V4.into()).unwrap().contains("1 received"));
-    assert!(ping(&pair.a, VethPair::B_V6.into()).unwrap().contains("1 received"));
-    assert!(ping(&pair.b, VethPair::A_V6.into()).unwrap().contains("1 received"));
+    assert!(
+        ping(&pair.a, VethPair::B_V4.into())
+            .unwrap()
+            .contains("1 received")
+    );
+    assert!(
+        ping(&pair.b, VethPair::A_V4.into())
+            .unwrap()
+            .contains("1 received")
+    );
+    assert!(
+        ping(&pair.a, VethPair::B_V6.into())
+            .unwrap()
+            .contains("1 received")
+    );
+    assert!(
+        ping(&pair.b, VethPair::A_V6.into())
+            .unwrap()
+            .contains("1 received")
+    );
     // An address nobody has is not reachable: the check can fail.
     assert!(ping(&pair.a, "10.0.0.99".parse().unwrap()).is_err());
     // The addresses exist only inside the namespaces.
-    let host = std::process::Command::new("ip").args(["-o", "addr"]).output().unwrap();
+    let host = std::process::Command::new("ip")
+        .args(["-o", "addr"])
+        .output()
+        .unwrap();
     assert!(!String::from_utf8_lossy(&host.stdout).contains("fd00::1/64"));
     drop(pair);
-    assert!(names.iter().all(|n| !namespace_exists(n)), "namespaces left: {names:?}");
+    assert!(
+        names.iter().all(|n| !namespace_exists(n)),
+        "namespaces left: {names:?}"
+    );
     let ours = leftovers().unwrap();
     assert!(!ours.namespaces.iter().any(|n| names.contains(n)));
 }
@@ -36,11 +58,22 @@ fn a_veth_pair_carries_ipv4_and_ipv6_and_is_gone_after_drop() {
 fn bridge_members_reach_each_other() {
     let bridge = Bridge::new("lan", 3).unwrap();
     assert_eq!(bridge.members().len(), 3);
-    assert!(ping(bridge.member(0), Bridge::v4(2).into()).unwrap().contains("1 received"));
-    assert!(ping(bridge.member(2), Bridge::v6(1).into()).unwrap().contains("1 received"));
+    assert!(
+        ping(bridge.member(0), Bridge::v4(2).into())
+            .unwrap()
+            .contains("1 received")
+    );
+    assert!(
+        ping(bridge.member(2), Bridge::v6(1).into())
+            .unwrap()
+            .contains("1 received")
+    );
     let mac0 = bridge.member(0).mac(Bridge::IFNAME).unwrap();
     assert_eq!(mac0.len(), 17);
-    let neigh = bridge.member(2).ip(&["neigh", "show", "dev", Bridge::IFNAME]).unwrap();
+    let neigh = bridge
+        .member(2)
+        .ip(&["neigh", "show", "dev", Bridge::IFNAME])
+        .unwrap();
     // Member 2 answered member 0's ARP request, so it knows member 0's MAC.
     assert!(neigh.contains(&mac0), "{neigh}");
     let switch = bridge.switch().name().to_owned();
@@ -66,5 +99,8 @@ fn processes_inside_a_namespace_end_with_it() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Gone, or a zombie waiting for this test process to reap it.
-    assert!(state.is_empty() || state.contains(") Z "), "pid {pid} still runs: {state}");
+    assert!(
+        state.is_empty() || state.contains(") Z "),
+        "pid {pid} still runs: {state}"
+    );
 }

@@ -14,7 +14,9 @@ fn a_killed_process_leftovers_are_swept_and_live_ones_are_kept() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map(Result::unwrap);
+    let mut lines = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map(Result::unwrap);
     let first = lines.next().unwrap();
     let names: Vec<String> = first.split_whitespace().map(str::to_owned).collect();
     let pids: Vec<u32> = lines
@@ -31,8 +33,15 @@ fn a_killed_process_leftovers_are_swept_and_live_ones_are_kept() {
     child.kill().unwrap();
     child.wait().unwrap();
     let found = leftovers().unwrap();
-    assert!(found.namespaces.contains(ns_a) && found.namespaces.contains(ns_b), "{found}");
-    assert!(pids.iter().all(|p| found.processes.iter().any(|(q, _)| q == p)), "{found}");
+    assert!(
+        found.namespaces.contains(ns_a) && found.namespaces.contains(ns_b),
+        "{found}"
+    );
+    assert!(
+        pids.iter()
+            .all(|p| found.processes.iter().any(|(q, _)| q == p)),
+        "{found}"
+    );
 
     let removed = sweep().unwrap();
     assert!(removed.namespaces.contains(ns_a) && removed.namespaces.contains(ns_b));
@@ -41,7 +50,10 @@ fn a_killed_process_leftovers_are_swept_and_live_ones_are_kept() {
     assert!(!dir.exists());
     for pid in &pids {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        assert!(stat.is_empty() || stat.contains(") Z "), "pid {pid} survived the sweep: {stat}");
+        assert!(
+            stat.is_empty() || stat.contains(") Z "),
+            "pid {pid} survived the sweep: {stat}"
+        );
     }
     // What a live process owns is kept.
     assert!(!removed.namespaces.iter().any(|n| n == live.name()));

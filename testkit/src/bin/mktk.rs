@@ -14,7 +14,12 @@ fn main() -> ExitCode {
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["sweep"] => testkit::sweep().map(|removed| {
             print!("{removed}");
-            println!("swept: {} namespaces, {} processes, {} directories", removed.namespaces.len(), removed.processes.len(), removed.dirs.len());
+            println!(
+                "swept: {} namespaces, {} processes, {} directories",
+                removed.namespaces.len(),
+                removed.processes.len(),
+                removed.dirs.len()
+            );
             ExitCode::SUCCESS
         }),
         ["check"] => testkit::leftovers().map(|found| {
@@ -48,7 +53,13 @@ fn hold(label: &str) -> testkit::Result<ExitCode> {
         processes.push(ns.spawn(cmd, Some(&dir.join(&format!("{}.log", ns.name()))))?);
     }
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{} {} {}", pair.a.name(), pair.b.name(), dir.path().display());
+    let _ = writeln!(
+        out,
+        "{} {} {}",
+        pair.a.name(),
+        pair.b.name(),
+        dir.path().display()
+    );
     for p in &processes {
         let _ = writeln!(out, "pid {}", p.pid());
     }
