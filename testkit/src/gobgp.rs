@@ -238,7 +238,11 @@ impl Gobgp {
 
 /// Runs `gobgp args…` in namespace `ns`.
 fn cli_in(ns: &str, args: &[&str]) -> Result<String> {
-    process::run(std::process::Command::new("ip").args(["netns", "exec", ns, "gobgp"]).args(args))
+    process::run(
+        std::process::Command::new("ip")
+            .args(["netns", "exec", ns, "gobgp"])
+            .args(args),
+    )
 }
 
 /// A BGP finite-state-machine state as GoBGP reports it.
