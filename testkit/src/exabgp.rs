@@ -221,6 +221,14 @@ impl Exabgp {
     }
 }
 
+/// The words that make ExaBGP send a path attribute as given, whatever it means:
+/// `attribute [ 0xCODE 0xFLAGS 0xVALUE ]`, to put after `announce route …`. The tool for
+/// unknown, malformed or otherwise hand-made attributes (RFC 7606 tests).
+pub fn exabgp_attribute(flags: u8, code: u8, value: &[u8]) -> String {
+    let hex: String = value.iter().map(|b| format!("{b:02x}")).collect();
+    format!("attribute [ 0x{code:02x} 0x{flags:02x} 0x{hex} ]")
+}
+
 /// Parses ExaBGP's JSON lines; a line that is not JSON is an error naming it.
 pub fn parse_received(text: &str) -> Result<Vec<Value>> {
     text.lines()
@@ -275,6 +283,14 @@ mod tests {
         assert!(announces(&messages[1], p));
         assert!(!announces(&messages[1], "192.0.3.0/24".parse().unwrap()));
         assert!(parse_received("{not json").is_err());
+    }
+
+    #[test]
+    fn raw_attributes_are_spelled_as_exabgp_reads_them() {
+        assert_eq!(
+            exabgp_attribute(0xc0, 240, &[1, 0xab]),
+            "attribute [ 0xf0 0xc0 0x01ab ]"
+        );
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub use bird::{
 };
 pub use capture::{Capture, Frame, parse_pcap};
 pub use error::Error;
-pub use exabgp::{Exabgp, ExabgpConfig, announces, parse_received};
+pub use exabgp::{Exabgp, ExabgpConfig, announces, exabgp_attribute, parse_received};
 pub use gobgp::{
     Gobgp, GobgpConfig, GobgpNeighbor, GobgpNeighborState, GobgpPath, SessionState,
     parse_neighbors, parse_rib,

@@ -180,3 +180,46 @@ fn exabgp_reports_what_it_receives_as_json() {
         ROUTER_AS
     );
 }
+
+#[test]
+fn exabgp_injects_raw_attributes() {
+    let pair = VethPair::new("exaraw").unwrap();
+    let bird = Bird::start(
+        &pair.a,
+        &BirdConfig::new(VethPair::A_V4, ROUTER_AS).peer(BirdPeer::new(
+            "exa",
+            v4(VethPair::B_V4),
+            NODE_AS,
+        )),
+    )
+    .unwrap();
+    let exabgp = Exabgp::start(
+        &pair.b,
+        &ExabgpConfig::new(
+            VethPair::B_V4,
+            v4(VethPair::B_V4),
+            NODE_AS,
+            v4(VethPair::A_V4),
+            ROUTER_AS,
+        ),
+    )
+    .unwrap();
+    bird.wait_established("exa", Duration::from_secs(30))
+        .unwrap();
+    let prefix: Prefix = "203.0.113.0/24".parse().unwrap();
+    // An unknown optional transitive attribute (type 240), given as raw bytes.
+    let raw = testkit::exabgp_attribute(0xc0, 240, &[1, 2, 3, 4, 5]);
+    exabgp
+        .announce(prefix, &format!("as-path [ 64512 ] {raw}"))
+        .unwrap();
+    bird.wait_route_count(1, Duration::from_secs(10)).unwrap();
+    let routes = bird.routes_for(prefix).unwrap();
+    assert_eq!(routes.len(), 1);
+    // BIRD keeps the unknown attribute and marks it transitive.
+    assert_eq!(
+        routes[0].attribute("BGP.f0 [t]"),
+        Some("01 02 03 04 05"),
+        "{routes:#?}"
+    );
+    assert_eq!(routes[0].as_path(), vec![64512]);
+}

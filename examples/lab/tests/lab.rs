@@ -1,0 +1,58 @@
+//! The lab as a newcomer runs it: `lab --help`, one scenario, and a wrong name.
+
+use std::process::Command;
+
+fn lab(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lab"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_lists_every_scenario() {
+    let (code, out, _) = lab(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("usage: lab"));
+    assert!(out.contains("bgp-router"));
+}
+
+#[test]
+fn an_unknown_scenario_is_refused() {
+    let (code, _, err) = lab(&["no-such-scenario"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no scenario named \"no-such-scenario\""));
+}
+
+#[test]
+fn the_bgp_router_scenario_shows_the_router_learning_the_address() {
+    let (code, out, err) = lab(&["bgp-router"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("the BGP session is Established"), "{out}");
+    assert!(
+        out.contains("the router learned 198.51.100.10/32 from node1: next hop 10.0.0.2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("198.51.100.10 via 10.0.0.2 dev veth0 proto bird"),
+        "{out}"
+    );
+    assert!(out.contains("done; everything this scenario created is removed"));
+    // The scenario's namespaces are gone.
+    let names: Vec<&str> = out
+        .split_whitespace()
+        .filter(|w| w.starts_with(testkit::PREFIX))
+        .collect();
+    assert!(!names.is_empty());
+    for name in names {
+        assert!(
+            !std::path::Path::new("/run/netns").join(name).exists(),
+            "{name} is left"
+        );
+    }
+}
