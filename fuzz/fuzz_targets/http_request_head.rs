@@ -6,7 +6,11 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(Some((head, len))) = testkit::parse_request_head(data) {
-        let _ = (head.keep_alive(), head.expects_continue(), head.header("host"));
+        let _ = (
+            head.keep_alive(),
+            head.expects_continue(),
+            head.header("host"),
+        );
         // What follows the head is the body: decode it as the server would.
         if head.framing == testkit::BodyFraming::Chunked {
             let _ = testkit::decode_chunked(&data[len..]);

@@ -261,7 +261,14 @@ fn parse_timestamp(stamp: &str) -> Option<SystemTime> {
     let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
     let mut t = hms.splitn(3, ':').map(|n| n.parse::<u64>().ok());
     let (hh, mm, ss) = (t.next()??, t.next()??, t.next()??);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || hh > 23 || mm > 59 || ss > 60 {
+    // `ip` prints four-digit years; anything else is not a timestamp (and would overflow).
+    if !(1970..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&day)
+        || hh > 23
+        || mm > 59
+        || ss > 60
+    {
         return None;
     }
     let digits: String = frac.chars().take(9).collect();
@@ -294,6 +301,11 @@ mod tests {
         );
         assert!(parse_timestamp("2026-13-01T00:00:00").is_none());
         assert!(parse_timestamp("nonsense").is_none());
+        // Found by the fuzzer: huge years once overflowed the day arithmetic.
+        assert!(parse_timestamp("30000000000000000-01-02T00:00:00").is_none());
+        assert!(parse_timestamp("955555552026-01-02T00:08:02").is_none());
+        assert!(parse_timestamp("499999992023-01-02T00:08:03").is_none());
+        assert!(parse_timestamp("9999-12-31T23:59:60.999999999").is_some());
     }
 
     #[test]
