@@ -142,13 +142,7 @@ impl Bird {
         cmd.arg("-f").arg("-c").arg(&conf).arg("-s").arg(&socket);
         let mut process = ns.spawn(cmd, Some(&dir.join("bird.log")))?;
         let mut bird_ready = || -> Result<Option<()>> {
-            if let Some(status) = process.try_status()? {
-                return Err(Error::Command {
-                    command: process.command().to_owned(),
-                    status: status.to_string(),
-                    stderr: process.log_tail(2000),
-                });
-            }
+            process.ensure_running()?;
             Ok(socket.exists().then_some(()))
         };
         wait_until(

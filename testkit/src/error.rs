@@ -39,6 +39,16 @@ pub enum Error {
         /// What it wrote on standard error (trimmed).
         stderr: String,
     },
+    /// A daemon the kit started exited while the kit waited for it.
+    #[error("`{command}` exited ({status}); its log ends with:\n{log}")]
+    Exited {
+        /// The command line.
+        command: String,
+        /// Its exit status.
+        status: String,
+        /// The end of its log.
+        log: String,
+    },
     /// A file or directory operation failed.
     #[error("{what}")]
     Io {

@@ -152,13 +152,7 @@ impl Exabgp {
             &format!("ExaBGP to log {text:?}"),
             timeout,
             || {
-                if let Some(status) = process.try_status()? {
-                    return Err(Error::Command {
-                        command: process.command().to_owned(),
-                        status: status.to_string(),
-                        stderr: process.log_tail(2000),
-                    });
-                }
+                process.ensure_running()?;
                 Ok(process.log_tail(1 << 20).contains(text).then_some(()))
             },
             || crate::process::tail(&log, 2000),

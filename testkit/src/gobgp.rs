@@ -127,13 +127,7 @@ impl Gobgp {
             "gobgpd's API",
             Duration::from_secs(10),
             || {
-                if let Some(status) = process.try_status()? {
-                    return Err(Error::Command {
-                        command: process.command().to_owned(),
-                        status: status.to_string(),
-                        stderr: process.log_tail(2000),
-                    });
-                }
+                process.ensure_running()?;
                 Ok(cli_in(ns, &["global"]).ok().map(|_| ()))
             },
             String::new,

@@ -102,6 +102,18 @@ impl NsProcess {
             .map_err(|e| Error::io(format!("waiting for `{}`", self.command), e))
     }
 
+    /// [`Error::Exited`] with the end of the log if the process has exited.
+    pub fn ensure_running(&mut self) -> Result<()> {
+        match self.try_status()? {
+            None => Ok(()),
+            Some(status) => Err(Error::Exited {
+                command: self.command.clone(),
+                status: status.to_string(),
+                log: self.log_tail(2000),
+            }),
+        }
+    }
+
     /// The last `max` bytes of the process's log, for error messages.
     pub fn log_tail(&self, max: usize) -> String {
         self.log
@@ -159,7 +171,8 @@ pub(crate) fn tail(path: &Path, max: usize) -> String {
 }
 
 /// Polls `check` every 50 ms until it returns `Some`, or times out with the last
-/// observation and `detail()` in the error.
+/// observation and `detail()` in the error. Errors of `check` count as "not yet",
+/// except [`Error::Exited`], which ends the wait at once.
 pub(crate) fn wait_until<T>(
     what: &str,
     timeout: Duration,
@@ -172,6 +185,7 @@ pub(crate) fn wait_until<T>(
         match check() {
             Ok(Some(value)) => return Ok(value),
             Ok(None) => last = "not yet".to_owned(),
+            Err(e @ Error::Exited { .. }) => return Err(e),
             Err(e) => last = e.to_string(),
         }
         if start.elapsed() >= timeout {

@@ -90,16 +90,22 @@ fn bird_and_gobgp_peer_and_ten_thousand_routes_reach_bird() {
     assert_eq!(routes[0].as_path(), vec![NODE_AS, ORIGIN_AS]);
 }
 
-#[test]
-fn exabgp_injects_a_route_that_bird_shows_with_its_attributes() {
-    let pair = VethPair::new("exa").unwrap();
+/// BIRD in namespace `a` peering with ExaBGP in namespace `b`, Established. Fields drop
+/// in order: the daemons, then the namespaces.
+struct ExabgpSession {
+    exabgp: Exabgp,
+    bird: Bird,
+    _pair: VethPair,
+}
+
+fn exabgp_session(label: &str, peer: BirdPeer, extra: &str) -> ExabgpSession {
+    let pair = VethPair::new(label).unwrap();
     let bird = Bird::start(
         &pair.a,
-        &BirdConfig::new(VethPair::A_V4, ROUTER_AS).peer(BirdPeer::new(
-            "exa",
-            v4(VethPair::B_V4),
-            NODE_AS,
-        )),
+        &BirdConfig {
+            extra: extra.to_owned(),
+            ..BirdConfig::new(VethPair::A_V4, ROUTER_AS).peer(peer)
+        },
     )
     .unwrap();
     let exabgp = Exabgp::start(
@@ -115,7 +121,20 @@ fn exabgp_injects_a_route_that_bird_shows_with_its_attributes() {
     .unwrap();
     bird.wait_established("exa", Duration::from_secs(30))
         .unwrap();
+    ExabgpSession {
+        exabgp,
+        bird,
+        _pair: pair,
+    }
+}
 
+fn exa_peer() -> BirdPeer {
+    BirdPeer::new("exa", v4(VethPair::B_V4), NODE_AS)
+}
+
+#[test]
+fn exabgp_injects_a_route_that_bird_shows_with_its_attributes() {
+    let ExabgpSession { exabgp, bird, .. } = &exabgp_session("exa", exa_peer(), "");
     let prefix: Prefix = "198.51.100.0/24".parse().unwrap();
     exabgp
         .announce(
@@ -146,31 +165,14 @@ fn exabgp_injects_a_route_that_bird_shows_with_its_attributes() {
 
 #[test]
 fn exabgp_reports_what_it_receives_as_json() {
-    let pair = VethPair::new("exarx").unwrap();
-    let bird = Bird::start(
-        &pair.a,
-        &BirdConfig {
-            extra: "protocol static { ipv4; route 203.0.113.0/24 blackhole; }\n".into(),
-            ..BirdConfig::new(VethPair::A_V4, ROUTER_AS).peer(BirdPeer {
-                export_all: true,
-                ..BirdPeer::new("exa", v4(VethPair::B_V4), NODE_AS)
-            })
+    let ExabgpSession { exabgp, .. } = &exabgp_session(
+        "exarx",
+        BirdPeer {
+            export_all: true,
+            ..exa_peer()
         },
-    )
-    .unwrap();
-    let exabgp = Exabgp::start(
-        &pair.b,
-        &ExabgpConfig::new(
-            VethPair::B_V4,
-            v4(VethPair::B_V4),
-            NODE_AS,
-            v4(VethPair::A_V4),
-            ROUTER_AS,
-        ),
-    )
-    .unwrap();
-    bird.wait_established("exa", Duration::from_secs(30))
-        .unwrap();
+        "protocol static { ipv4; route 203.0.113.0/24 blackhole; }\n",
+    );
     let message = exabgp
         .wait_announced("203.0.113.0/24".parse().unwrap(), Duration::from_secs(10))
         .unwrap();
@@ -183,29 +185,7 @@ fn exabgp_reports_what_it_receives_as_json() {
 
 #[test]
 fn exabgp_injects_raw_attributes() {
-    let pair = VethPair::new("exaraw").unwrap();
-    let bird = Bird::start(
-        &pair.a,
-        &BirdConfig::new(VethPair::A_V4, ROUTER_AS).peer(BirdPeer::new(
-            "exa",
-            v4(VethPair::B_V4),
-            NODE_AS,
-        )),
-    )
-    .unwrap();
-    let exabgp = Exabgp::start(
-        &pair.b,
-        &ExabgpConfig::new(
-            VethPair::B_V4,
-            v4(VethPair::B_V4),
-            NODE_AS,
-            v4(VethPair::A_V4),
-            ROUTER_AS,
-        ),
-    )
-    .unwrap();
-    bird.wait_established("exa", Duration::from_secs(30))
-        .unwrap();
+    let ExabgpSession { exabgp, bird, .. } = &exabgp_session("exaraw", exa_peer(), "");
     let prefix: Prefix = "203.0.113.0/24".parse().unwrap();
     // An unknown optional transitive attribute (type 240), given as raw bytes.
     let raw = testkit::exabgp_attribute(0xc0, 240, &[1, 2, 3, 4, 5]);
