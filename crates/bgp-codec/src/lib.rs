@@ -4,11 +4,12 @@
 //!
 //! This crate does no I/O and reads no clock. The codec turns bytes into typed
 //! messages and typed messages into bytes, under an explicit negotiated session
-//! context (4-octet AS, ADD-PATH per family, extended messages, extended next hop).
-//! The session state machine follows RFC 4271 §8 in the quinn-proto style: the caller
-//! feeds it events and bytes together with the current time (`handle_*(now, …)`) and
-//! drains what it wants sent and when it next wants to be woken (`poll_transmit`,
-//! `poll_timeout`, `poll_event`). Sockets and timers belong to the caller.
+//! context ([`SessionContext`]: 4-octet AS, ADD-PATH per family, extended messages,
+//! extended next hop). The session state machine follows RFC 4271 §8 in the
+//! quinn-proto style: the caller feeds it events and bytes together with the current
+//! time (`handle_*(now, …)`) and drains what it wants sent and when it next wants to be
+//! woken (`poll_transmit`, `poll_timeout`, `poll_event`). Sockets and timers belong to
+//! the caller.
 //!
 //! Malformed input never panics: it becomes a typed error that carries the RFC 7606
 //! disposition (session reset, treat-as-withdraw or attribute discard) and, where one
@@ -16,7 +17,36 @@
 //! an encoding error, never a silent truncation. Unknown attributes and capabilities
 //! are kept as raw bytes.
 //!
-//! # Status
+//! # Example
 //!
-//! The workspace issue created this crate; the codec and the session land with the
-//! `bgp-codec` issue. Nothing is exported yet.
+//! ```
+//! use bgp_codec::{Message, SessionContext, frame};
+//!
+//! let ctx = SessionContext::modern();
+//! let bytes = Message::Keepalive.to_bytes(&ctx)?;
+//! let len = frame(&bytes, &ctx)?.expect("a whole message");
+//! assert_eq!(Message::decode(&bytes[..len], &ctx)?, Message::Keepalive);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod context;
+mod error;
+mod message;
+mod notification;
+mod open;
+mod route_refresh;
+mod update;
+
+pub use context::{Afi, Family, Safi, SessionContext};
+pub use error::{DecodeError, EncodeError};
+pub use message::{
+    HEADER_LEN, MARKER, MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN, Message, MessageType, Packet,
+    frame,
+};
+pub use notification::{
+    CeaseSubcode, ErrorCode, FsmSubcode, HeaderSubcode, MAX_SHUTDOWN_MESSAGE_LEN, Notification,
+    OpenSubcode, RouteRefreshSubcode, ShutdownMessage, UpdateSubcode,
+};
+pub use open::{Open, OpenError};
+pub use route_refresh::{RefreshSubtype, RouteRefresh};
+pub use update::{Update, UpdateError};
