@@ -232,12 +232,14 @@ impl Message {
         };
         let len = out.len() - start;
         let max = ctx.max_message_len(self.kind());
-        let too_long = EncodeError::TooLong {
-            what: "message",
-            len,
-            max,
+        let result = match result {
+            Ok(()) if len > max => Err(EncodeError::TooLong {
+                what: "message",
+                len,
+                max,
+            }),
+            other => other,
         };
-        let result = result.and_then(|()| if len > max { Err(too_long) } else { Ok(()) });
         match result {
             Ok(()) => {
                 let len = u16::try_from(len).expect("checked against the maximum");
