@@ -29,6 +29,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod capability;
 mod context;
 mod error;
 mod message;
@@ -47,6 +48,8 @@ pub use notification::{
     CeaseSubcode, ErrorCode, FsmSubcode, HeaderSubcode, MAX_SHUTDOWN_MESSAGE_LEN, Notification,
     OpenSubcode, RouteRefreshSubcode, ShutdownMessage, UpdateSubcode,
 };
+#[allow(unused_imports)] // the OPEN module replaces these globs with a flat list
+pub use capability::*;
 pub use open::{Open, OpenError};
 pub use route_refresh::{RefreshSubtype, RouteRefresh};
 pub use update::{Update, UpdateError};

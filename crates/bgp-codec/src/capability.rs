@@ -1,0 +1,1 @@
+//! Capabilities (placeholder; replaced by the OPEN module).
