@@ -48,8 +48,6 @@ pub use notification::{
     CeaseSubcode, ErrorCode, FsmSubcode, HeaderSubcode, MAX_SHUTDOWN_MESSAGE_LEN, Notification,
     OpenSubcode, RouteRefreshSubcode, ShutdownMessage, UpdateSubcode,
 };
-#[allow(unused_imports)] // the OPEN module replaces these globs with a flat list
-pub use capability::*;
 pub use open::{Open, OpenError};
 pub use route_refresh::{RefreshSubtype, RouteRefresh};
 pub use update::{Update, UpdateError};
