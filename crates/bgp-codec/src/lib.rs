@@ -29,15 +29,22 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod attribute;
 mod capability;
 mod context;
 mod error;
 mod message;
 mod notification;
 mod open;
+mod prefix;
 mod route_refresh;
 mod update;
 
+pub use attribute::{
+    AS_TRANS, Aggregator, AsPath, AsSegment, AttrType, Attribute, AttributeValue, Community,
+    ExtendedCommunity, LargeCommunity, MpNlri, MpReach, MpUnreach, NextHop, Origin, SegmentType,
+    flags,
+};
 pub use context::{Afi, Family, Safi, SessionContext};
 pub use error::{DecodeError, EncodeError};
 pub use message::{
@@ -49,5 +56,6 @@ pub use notification::{
     OpenSubcode, RouteRefreshSubcode, ShutdownMessage, UpdateSubcode,
 };
 pub use open::{Open, OpenError};
+pub use prefix::{Nlri, Prefix};
 pub use route_refresh::{RefreshSubtype, RouteRefresh};
-pub use update::{Update, UpdateError};
+pub use update::{Disposition, Problem, Update, UpdateError, UpdateIssue};
