@@ -23,6 +23,8 @@ pub struct BirdPeer {
     pub passive: bool,
     /// Export every route of the table to this neighbour (`export all`), not none.
     pub export_all: bool,
+    /// Options added verbatim inside both channel blocks (e.g. `add paths tx;`).
+    pub channel_options: String,
     /// Lines added verbatim inside the `protocol bgp` block.
     pub extra: String,
 }
@@ -36,6 +38,7 @@ impl BirdPeer {
             remote_as,
             passive: false,
             export_all: false,
+            channel_options: String::new(),
             extra: String::new(),
         }
     }

@@ -99,6 +99,12 @@ impl Capture {
         )
     }
 
+    /// Stops tcpdump and returns the capture file's bytes (classic pcap).
+    pub fn stop_pcap(mut self) -> Result<Vec<u8>> {
+        self.process.stop()?;
+        std::fs::read(&self.file).map_err(|e| Error::io("reading the capture", e))
+    }
+
     /// Stops tcpdump and returns every captured frame.
     pub fn stop(mut self) -> Result<Vec<Frame>> {
         self.process.stop()?;

@@ -27,6 +27,9 @@ pub struct ExabgpConfig {
     pub peer_as: u32,
     /// Families, ExaBGP names (`ipv4 unicast`, `ipv6 unicast`).
     pub families: Vec<String>,
+    /// Lines added verbatim inside the `neighbor` block (e.g.
+    /// `capability { add-path receive; }`).
+    pub extra: String,
 }
 
 impl ExabgpConfig {
@@ -45,6 +48,7 @@ impl ExabgpConfig {
             peer_address,
             peer_as,
             families: vec!["ipv4 unicast".into(), "ipv6 unicast".into()],
+            extra: String::new(),
         }
     }
 
@@ -58,7 +62,7 @@ impl ExabgpConfig {
              neighbor {peer} {{\n  router-id {rid};\n  local-address {local};\n  \
              local-as {las};\n  peer-as {pas};\n  family {{ {families}}}\n  \
              api {{ processes [ inject ]; }}\n  \
-             api {{ processes [ receive ]; receive {{ parsed; update; notification; }} }}\n}}\n",
+             api {{ processes [ receive ]; receive {{ parsed; update; notification; }} }}\n{extra}}}\n",
             inject = inject.display(),
             receiver = receiver.display(),
             peer = self.peer_address,
@@ -66,6 +70,11 @@ impl ExabgpConfig {
             local = self.local_address,
             las = self.local_as,
             pas = self.peer_as,
+            extra = self
+                .extra
+                .lines()
+                .map(|l| format!("  {l}\n"))
+                .collect::<String>(),
         )
     }
 }

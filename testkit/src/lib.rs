@@ -33,6 +33,7 @@ mod netns;
 mod prefix;
 mod process;
 mod sweep;
+mod tcp;
 mod tempdir;
 mod tools;
 
@@ -58,6 +59,7 @@ pub use netns::{Bridge, Netns, VethPair};
 pub use prefix::Prefix;
 pub use process::NsProcess;
 pub use sweep::{Leftovers, leftovers, sweep};
+pub use tcp::{TcpStream, tcp_streams};
 pub use tempdir::TempDir;
 pub use tools::require;
 
