@@ -13,6 +13,9 @@ use testkit::{
     GobgpNeighbor, Result, exabgp_attribute,
 };
 
+/// A scenario: records one session into a pcap in the given directory.
+type Scenario = fn(&Path) -> Result<()>;
+
 const SETTLE: Duration = Duration::from_millis(1500);
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -165,7 +168,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let dir = Path::new(&dir);
-    let scenarios: [(&str, fn(&Path) -> Result<()>); 3] = [
+    let scenarios: [(&str, Scenario); 3] = [
         ("bird-gobgp", bird_gobgp),
         ("bird-exabgp", bird_exabgp),
         ("two-octet", two_octet),
