@@ -1,0 +1,9 @@
+//! Fuzzes bgp-codec's UPDATE and path-attribute decoder directly on message bodies.
+//! Replayed on stable by `crates/bgp-codec/tests/fuzz_corpus.rs`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+include!("../bodies/bgp_codec.rs");
+
+fuzz_target!(|data: &[u8]| fuzz_bgp_update(data));
