@@ -45,6 +45,10 @@ pub use attribute::{
     ExtendedCommunity, LargeCommunity, MpNlri, MpReach, MpUnreach, NextHop, Origin, SegmentType,
     flags,
 };
+pub use capability::{
+    AddPathEntry, AddPathMode, Capability, CapabilityCode, ExtendedNextHopEntry, GracefulRestart,
+    GracefulRestartFamily, LongLivedGracefulRestartFamily, Role,
+};
 pub use context::{Afi, Family, Safi, SessionContext};
 pub use error::{DecodeError, EncodeError};
 pub use message::{
@@ -55,7 +59,7 @@ pub use notification::{
     CeaseSubcode, ErrorCode, FsmSubcode, HeaderSubcode, MAX_SHUTDOWN_MESSAGE_LEN, Notification,
     OpenSubcode, RouteRefreshSubcode, ShutdownMessage, UpdateSubcode,
 };
-pub use open::{Open, OpenError};
+pub use open::{BGP_VERSION, Open, OpenError, OptionalParameter, negotiate};
 pub use prefix::{Nlri, Prefix};
 pub use route_refresh::{RefreshSubtype, RouteRefresh};
 pub use update::{Disposition, Problem, Update, UpdateError, UpdateIssue};
