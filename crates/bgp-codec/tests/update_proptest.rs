@@ -203,15 +203,12 @@ fn update(ctx: SessionContext) -> impl Strategy<Value = Update> {
                     }
                 }
             }
-            if let Some(AttributeValue::NextHop(hop)) =
-                u.attribute(bgp_codec::AttrType::NextHop).cloned()
-            {
-                if hop.is_unspecified() || hop.is_broadcast() || hop.is_multicast() {
-                    for a in &mut u.attributes {
-                        if let AttributeValue::NextHop(h) = &mut a.value {
-                            *h = Ipv4Addr::new(10, 0, 0, 1);
-                        }
-                    }
+            // A NEXT_HOP that is no host address is treat-as-withdraw; use a valid one.
+            for a in &mut u.attributes {
+                if let AttributeValue::NextHop(h) = &mut a.value
+                    && (h.is_unspecified() || h.is_broadcast() || h.is_multicast())
+                {
+                    *h = Ipv4Addr::new(10, 0, 0, 1);
                 }
             }
             u
