@@ -27,12 +27,12 @@ fn fuzz_bgp_stream(data: &[u8]) {
         let bytes = &stream[..len];
         stream = &stream[len..];
         let Ok(message) = Message::decode(bytes, &ctx) else { continue };
-        if let Message::Update(u) = &message {
-            if !u.issues.is_empty() {
-                // Re-encoding leaves the rejected attributes out; it must still work.
-                let _ = message.to_bytes(&ctx);
-                continue;
-            }
+        if let Message::Update(u) = &message
+            && !u.issues.is_empty()
+        {
+            // Re-encoding leaves the rejected attributes out; it must still work.
+            let _ = message.to_bytes(&ctx);
+            continue;
         }
         let again = message.to_bytes(&ctx).expect("a decoded message encodes");
         assert_eq!(again, bytes, "re-encoding changed the bytes of {message:?}");
