@@ -101,14 +101,13 @@ impl BirdConfig {
             if peer.passive {
                 let _ = writeln!(out, "  passive on;");
             }
-            let _ = writeln!(
-                out,
-                "  ipv4 {{ import all; export {export}; extended next hop on; }};"
-            );
-            let _ = writeln!(
-                out,
-                "  ipv6 {{ import all; export {export}; extended next hop on; }};"
-            );
+            let options = &peer.channel_options;
+            for family in ["ipv4", "ipv6"] {
+                let _ = writeln!(
+                    out,
+                    "  {family} {{ import all; export {export}; extended next hop on; {options} }};"
+                );
+            }
             for line in peer.extra.lines() {
                 let _ = writeln!(out, "  {line}");
             }
@@ -666,5 +665,10 @@ Table master6:
         assert!(text.contains("local as 65000;"));
         assert!(text.contains("passive on;"));
         assert!(!text.contains("protocol kernel"));
+        let add_paths = BirdConfig::new(Ipv4Addr::new(10, 0, 0, 1), 65000).peer(BirdPeer {
+            channel_options: "add paths tx;".into(),
+            ..BirdPeer::new("p", "10.0.0.2".parse().unwrap(), 65001)
+        });
+        assert_eq!(add_paths.render().matches("add paths tx;").count(), 2);
     }
 }

@@ -168,6 +168,10 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let dir = Path::new(&dir);
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        eprintln!("bgp-goldens: cannot create {}: {e}", dir.display());
+        return ExitCode::FAILURE;
+    }
     let scenarios: [(&str, Scenario); 3] = [
         ("bird-gobgp", bird_gobgp),
         ("bird-exabgp", bird_exabgp),
