@@ -38,6 +38,7 @@ mod notification;
 mod open;
 mod prefix;
 mod route_refresh;
+mod session;
 mod update;
 
 pub use attribute::{
@@ -62,4 +63,8 @@ pub use notification::{
 pub use open::{BGP_VERSION, Open, OpenError, OptionalParameter, negotiate};
 pub use prefix::{Nlri, Prefix};
 pub use route_refresh::{RefreshSubtype, RouteRefresh};
+pub use session::{
+    Direction, DownReason, Event, GracefulRestartConfig, LARGE_HOLD_TIME, SendError, Session,
+    SessionConfig, State, Transmit,
+};
 pub use update::{Disposition, Problem, Update, UpdateError, UpdateIssue};
