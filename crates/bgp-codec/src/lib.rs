@@ -32,6 +32,7 @@
 mod attribute;
 mod capability;
 mod context;
+mod display;
 mod error;
 mod message;
 mod notification;

@@ -15,12 +15,20 @@ struct Scenario {
     run: fn(&mut Narrator) -> testkit::Result<()>,
 }
 
-const SCENARIOS: &[Scenario] = &[Scenario {
-    name: "bgp-router",
-    summary: "a router namespace running BIRD peers with GoBGP in a node namespace; \
-              the node announces a LoadBalancer address and the router learns it",
-    run: scenarios::bgp_router,
-}];
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "bgp-router",
+        summary: "a router namespace running BIRD peers with GoBGP in a node namespace; \
+                  the node announces a LoadBalancer address and the router learns it",
+        run: scenarios::bgp_router,
+    },
+    Scenario {
+        name: "bgp-decode",
+        summary: "captures a live BIRD <-> GoBGP session on the wire and decodes every \
+                  message with bgp-codec",
+        run: scenarios::bgp_decode,
+    },
+];
 
 /// Prints what happens, step by step, with the time since the scenario started.
 struct Narrator {

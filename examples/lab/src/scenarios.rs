@@ -84,3 +84,114 @@ pub(crate) fn bgp_router(n: &mut Narrator) -> testkit::Result<()> {
     );
     Ok(())
 }
+
+/// Captures a BIRD ↔ GoBGP session with tcpdump and decodes every message with
+/// bgp-codec, under the context negotiated from the two OPENs.
+pub(crate) fn bgp_decode(n: &mut Narrator) -> testkit::Result<()> {
+    use bgp_codec::{Message, SessionContext, frame, negotiate};
+
+    let pair = VethPair::new("dec")?;
+    let (router, node) = (&pair.a, &pair.b);
+    let capture = testkit::Capture::start(router, VethPair::IFNAME, "tcp port 179")?;
+    n.say("tcpdump listens on the router's side of the link");
+    let bird = Bird::start(
+        router,
+        &BirdConfig::new(VethPair::A_V4, ROUTER_AS).peer(BirdPeer::new(
+            "node1",
+            IpAddr::V4(VethPair::B_V4),
+            NODE_AS,
+        )),
+    )?;
+    let mut neighbor = GobgpNeighbor::new(IpAddr::V4(VethPair::A_V4), ROUTER_AS);
+    neighbor.families.push("ipv6-unicast".into());
+    let gobgp = Gobgp::start(
+        node,
+        &GobgpConfig::new(NODE_AS, VethPair::B_V4).neighbor(neighbor),
+    )?;
+    bird.wait_established("node1", Duration::from_secs(30))?;
+    n.say("BIRD and GoBGP are Established; the node announces two addresses, withdraws one");
+    gobgp.add_route("198.51.100.10/32".parse()?, &["community", "64513:100"])?;
+    gobgp.add_route(
+        "2001:db8:100::10/128".parse()?,
+        &[
+            "nexthop",
+            &VethPair::B_V6.to_string(),
+            "large-community",
+            "64513:1:1",
+        ],
+    )?;
+    bird.wait_route_count(2, Duration::from_secs(10))?;
+    gobgp.cli(&["global", "rib", "del", "198.51.100.10/32", "-a", "ipv4"])?;
+    bird.wait_route_count(1, Duration::from_secs(10))?;
+    bird.birdc("disable node1 \"lab is over\"")?;
+    std::thread::sleep(Duration::from_millis(500));
+    drop(gobgp);
+    let frames = capture.stop()?;
+    n.say(&format!(
+        "captured {} frames; decoding the TCP streams",
+        frames.len()
+    ));
+
+    let streams: Vec<_> = testkit::tcp_streams(&frames)
+        .into_iter()
+        .filter(|s| !s.data.is_empty())
+        .collect();
+    let any = SessionContext {
+        extended_message: true,
+        ..SessionContext::default()
+    };
+    let split = |data: &[u8]| -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut rest = data;
+        while let Ok(Some(len)) = frame(rest, &any) {
+            out.push(rest[..len].to_vec());
+            rest = &rest[len..];
+        }
+        out
+    };
+    let open_of = |msgs: &[Vec<u8>]| match msgs
+        .first()
+        .map(|m| Message::decode(m, &SessionContext::legacy()))
+    {
+        Some(Ok(Message::Open(o))) => Some(o),
+        _ => None,
+    };
+    for stream in &streams {
+        let sent = split(&stream.data);
+        let reply = streams
+            .iter()
+            .find(|s| s.from == stream.to && s.to == stream.from);
+        let (Some(ours), Some(theirs)) =
+            (open_of(&sent), reply.and_then(|r| open_of(&split(&r.data))))
+        else {
+            continue;
+        };
+        let who = if stream.from.ip() == IpAddr::V4(VethPair::A_V4) {
+            "router (BIRD)"
+        } else {
+            "node (GoBGP)"
+        };
+        let ctx = negotiate(&theirs, &ours);
+        n.say(&format!(
+            "{who} {} -> {} sent {} messages:",
+            stream.from,
+            stream.to,
+            sent.len()
+        ));
+        for (i, bytes) in sent.iter().enumerate() {
+            let ctx = if i == 0 {
+                SessionContext::legacy()
+            } else {
+                ctx.clone()
+            };
+            match Message::decode(bytes, &ctx) {
+                Ok(m) => n.show(&format!("  #{i} ({} bytes)", bytes.len()), &m.to_string()),
+                Err(e) => n.say(&format!(
+                    "  #{i} ({} bytes) does not decode: {e}",
+                    bytes.len()
+                )),
+            }
+        }
+    }
+    Ok(())
+}

@@ -56,3 +56,28 @@ fn the_bgp_router_scenario_shows_the_router_learning_the_address() {
         );
     }
 }
+
+#[test]
+fn the_bgp_decode_scenario_decodes_a_live_session() {
+    let (code, out, err) = lab(&["bgp-decode"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("router (BIRD)"), "{out}");
+    assert!(out.contains("node (GoBGP)"), "{out}");
+    assert!(out.contains("OPEN version 4, AS 64512"), "{out}");
+    assert!(
+        out.contains("capability: hostname"),
+        "GoBGP's FQDN capability: {out}"
+    );
+    assert!(out.contains("announce: 198.51.100.10/32"), "{out}");
+    assert!(out.contains("communities [64513:100]"), "{out}");
+    assert!(
+        out.contains("mp-reach ipv6-unicast next-hop fd00::2"),
+        "{out}"
+    );
+    assert!(out.contains("withdraw: 198.51.100.10/32"), "{out}");
+    assert!(
+        out.contains("NOTIFICATION Cease / AdministrativeShutdown: \"lab is over\""),
+        "{out}"
+    );
+    assert!(!out.contains("does not decode"), "{out}");
+}
