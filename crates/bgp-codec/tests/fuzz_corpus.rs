@@ -44,3 +44,8 @@ fn bgp_stream_corpus() {
 fn bgp_update_corpus() {
     replay("bgp_update", fuzz_bgp_update);
 }
+
+#[test]
+fn bgp_message_corpus() {
+    replay("bgp_message", fuzz_bgp_message);
+}

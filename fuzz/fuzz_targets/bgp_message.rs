@@ -1,0 +1,10 @@
+//! Fuzzes each bgp-codec message decoder (OPEN, UPDATE, NOTIFICATION, KEEPALIVE,
+//! ROUTE-REFRESH) on a body of a chosen type. Replayed on stable by
+//! `crates/bgp-codec/tests/fuzz_corpus.rs`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+include!("../bodies/bgp_codec.rs");
+
+fuzz_target!(|data: &[u8]| fuzz_bgp_message(data));
