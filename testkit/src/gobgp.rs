@@ -206,10 +206,56 @@ impl Gobgp {
     }
 
     /// Injects `routes` in bulk: writes a `TABLE_DUMP_V2` file and runs
-    /// `gobgp mrt inject global FILE`. GoBGP 3.10 loses the last routes of the stream
-    /// (it quits without closing its gRPC stream), so the file ends with up to 1,000
-    /// repeats of the first routes, which change nothing.
+    /// `gobgp mrt inject global FILE`, then checks GoBGP's RIB.
+    ///
+    /// GoBGP 3.10 loses the last routes of the stream (it quits without closing its gRPC
+    /// stream), and more of them when the machine is busy. So the file ends with up to
+    /// 1,000 repeats of the first routes (which change nothing), and when the RIB then
+    /// holds fewer destinations than expected, the tail of the list is injected again,
+    /// up to five times. `routes` are expected to be new to the RIB, distinct prefixes.
     pub fn inject_mrt(&self, routes: &[MrtRoute]) -> Result<()> {
+        let families = [("ipv4", true), ("ipv6", false)];
+        let mut expected = Vec::new();
+        for (family, v4) in families {
+            let new = routes.iter().filter(|r| r.prefix.is_ipv4() == v4).count() as u64;
+            if new > 0 {
+                expected.push((family, self.rib_count(family)? + new));
+            }
+        }
+        let mut batch = routes;
+        for _ in 0..5 {
+            self.inject_mrt_unchecked(batch)?;
+            let mut missing = 0;
+            for &(family, want) in &expected {
+                let have = self.settled_rib_count(family)?;
+                missing += want.saturating_sub(have);
+            }
+            if missing == 0 {
+                return Ok(());
+            }
+            // The lost routes are the last ones: send a generous tail again.
+            let tail = (2 * missing as usize + 1000).min(routes.len());
+            batch = &routes[routes.len() - tail..];
+        }
+        Ok(())
+    }
+
+    /// The RIB count of `family` once it stopped changing for 300 ms.
+    fn settled_rib_count(&self, family: &str) -> Result<u64> {
+        let mut last = self.rib_count(family)?;
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let now = self.rib_count(family)?;
+            if now == last {
+                return Ok(now);
+            }
+            last = now;
+        }
+    }
+
+    /// One `gobgp mrt inject` of `routes` (padded as [`Gobgp::inject_mrt`] does), without
+    /// checking the RIB afterwards: for measurements, where the check would count.
+    pub fn inject_mrt_unchecked(&self, routes: &[MrtRoute]) -> Result<()> {
         let pad = routes.len().min(1000);
         let padded: Vec<MrtRoute> = routes.iter().chain(&routes[..pad]).cloned().collect();
         let peer = MrtPeer {
