@@ -314,7 +314,8 @@ impl AsPath {
     }
 
     fn decode(bytes: &[u8], as_len: usize) -> Option<AsPath> {
-        let mut segments = Vec::new();
+        // Nearly every path is one AS_SEQUENCE.
+        let mut segments = Vec::with_capacity(1);
         let mut rest = bytes;
         while !rest.is_empty() {
             let [kind, count, tail @ ..] = rest else {
@@ -626,8 +627,8 @@ pub enum AttributeValue {
     OriginatorId(Ipv4Addr),
     /// CLUSTER_LIST.
     ClusterList(Vec<Ipv4Addr>),
-    /// MP_REACH_NLRI.
-    MpReach(MpReach),
+    /// MP_REACH_NLRI (boxed: it is much larger than the other values).
+    MpReach(Box<MpReach>),
     /// MP_UNREACH_NLRI.
     MpUnreach(MpUnreach),
     /// EXTENDED_COMMUNITIES, in the order received.
@@ -855,7 +856,7 @@ pub(crate) fn decode_value(
             multiple(4)?;
             V::ClusterList(value.chunks_exact(4).map(ipv4_at).collect())
         }
-        AttrType::MpReachNlri => V::MpReach(decode_mp_reach(value, ctx)?),
+        AttrType::MpReachNlri => V::MpReach(Box::new(decode_mp_reach(value, ctx)?)),
         AttrType::MpUnreachNlri => V::MpUnreach(decode_mp_unreach(value, ctx)?),
         AttrType::ExtendedCommunities => {
             multiple(8)?;

@@ -197,9 +197,25 @@ impl Message {
     /// Decodes one whole message (header included), as found by [`frame`].
     pub fn decode(bytes: &[u8], ctx: &SessionContext) -> Result<Message, DecodeError> {
         match frame(bytes, ctx)? {
-            Some(len) if len == bytes.len() => {}
-            _ => return Err(DecodeError::bad_length(bytes.len())),
+            Some(len) if len == bytes.len() => Message::decode_framed(bytes, ctx),
+            _ => Err(DecodeError::bad_length(bytes.len())),
         }
+    }
+
+    /// Frames and decodes the first message of a byte stream: `Ok(None)` when more
+    /// bytes are needed, else the message and how many bytes it took.
+    pub fn decode_next(
+        stream: &[u8],
+        ctx: &SessionContext,
+    ) -> Result<Option<(Message, usize)>, DecodeError> {
+        let Some(len) = frame(stream, ctx)? else {
+            return Ok(None);
+        };
+        Ok(Some((Message::decode_framed(&stream[..len], ctx)?, len)))
+    }
+
+    /// Decodes a message that [`frame`] accepted (marker, length and type checked).
+    fn decode_framed(bytes: &[u8], ctx: &SessionContext) -> Result<Message, DecodeError> {
         let packet = Packet::new_unchecked(bytes);
         let body = packet.body();
         Ok(match packet.kind() {
@@ -278,6 +294,19 @@ mod tests {
         assert_eq!(frame(&KEEPALIVE, &ctx), Ok(Some(19)));
         assert_eq!(Message::decode(&KEEPALIVE, &ctx), Ok(Message::Keepalive));
         assert_eq!(Message::Keepalive.to_bytes(&ctx).unwrap(), KEEPALIVE);
+    }
+
+    #[test]
+    fn decode_next_walks_a_stream() {
+        let ctx = SessionContext::modern();
+        let mut stream = KEEPALIVE.to_vec();
+        stream.extend_from_slice(&KEEPALIVE[..10]);
+        assert_eq!(
+            Message::decode_next(&stream, &ctx),
+            Ok(Some((Message::Keepalive, 19)))
+        );
+        assert_eq!(Message::decode_next(&stream[19..], &ctx), Ok(None));
+        assert!(Message::decode_next(&[0u8; 19], &ctx).is_err());
     }
 
     #[test]

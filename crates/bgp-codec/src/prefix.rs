@@ -139,9 +139,24 @@ pub(crate) fn decode_nlri(
         let n = usize::from(len).div_ceil(8);
         let addr_bytes = rest.get(..n).ok_or(NlriError::Overrun)?;
         let addr = if max == 32 {
-            let mut octets = [0u8; 4];
-            octets[..n].copy_from_slice(addr_bytes);
+            // No memcpy call for 0 to 4 bytes.
+            let octets = match *addr_bytes {
+                [] => [0; 4],
+                [a] => [a, 0, 0, 0],
+                [a, b] => [a, b, 0, 0],
+                [a, b, c] => [a, b, c, 0],
+                [a, b, c, d] => [a, b, c, d],
+                _ => return Err(NlriError::Overrun),
+            };
             IpAddr::V4(Ipv4Addr::from(octets))
+        } else if let Some(word) = rest.first_chunk::<16>() {
+            // Read 16 bytes at once and clear those past the prefix.
+            let keep = if n == 0 {
+                0
+            } else {
+                u128::MAX << (128 - 8 * n)
+            };
+            IpAddr::V6(Ipv6Addr::from(u128::from_be_bytes(*word) & keep))
         } else {
             let mut octets = [0u8; 16];
             octets[..n].copy_from_slice(addr_bytes);

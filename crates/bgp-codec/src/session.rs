@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use crate::capability::{Capability, GracefulRestart, GracefulRestartFamily, Role};
 use crate::context::{Family, SessionContext};
 use crate::error::{DecodeError, EncodeError};
-use crate::message::{Message, MessageType, frame};
+use crate::message::{Message, MessageType};
 use crate::notification::{CeaseSubcode, ErrorCode, FsmSubcode, Notification, OpenSubcode};
 use crate::open::{Open, OpenError, negotiate};
 use crate::route_refresh::RouteRefresh;
@@ -448,23 +448,16 @@ impl Session {
             let Some(conn) = self.connection_mut(direction) else {
                 return;
             };
-            let framed = frame(&conn.buffer, &conn.context);
-            let len = match framed {
-                Ok(Some(len)) => len,
+            let decoded = match Message::decode_next(&conn.buffer, &conn.context) {
                 Ok(None) => return,
-                Err(e) => {
-                    let notification = e.notification();
-                    self.drop_with(
-                        now,
-                        direction,
-                        Some(notification.clone()),
-                        DownReason::NotificationSent(notification),
-                    );
-                    return;
+                Ok(Some((message, len))) => {
+                    conn.buffer.drain(..len);
+                    Ok(message)
                 }
+                // A framing or decoding error ends the connection: what is left of the
+                // buffer does not matter.
+                Err(e) => Err(e),
             };
-            let message: Vec<u8> = conn.buffer.drain(..len).collect();
-            let decoded = Message::decode(&message, &conn.context);
             match self.receive(now, direction, decoded) {
                 Outcome::Stay => {}
                 Outcome::Drop(notification, reason) => {

@@ -363,8 +363,8 @@ impl Update {
         })?;
         decode_nlri(nlri_bytes, Afi::Ipv4, v4_add_path, &mut update.nlri)
             .map_err(|_| UpdateError::InvalidNetworkField { field: "NLRI" })?;
-        update.decode_attributes(attr_bytes, ctx)?;
-        update.check_mandatory();
+        let seen = update.decode_attributes(attr_bytes, ctx)?;
+        update.check_mandatory(&seen);
         Ok(update)
     }
 
@@ -383,11 +383,12 @@ impl Update {
         });
     }
 
+    /// Decodes the path attributes; returns the set of type codes seen (as a bitmap).
     fn decode_attributes(
         &mut self,
         mut bytes: &[u8],
         ctx: &SessionContext,
-    ) -> Result<(), UpdateError> {
+    ) -> Result<[u64; 4], UpdateError> {
         let mut seen = [0u64; 4];
         while !bytes.is_empty() {
             let (flag_bits, code) = match bytes {
@@ -506,25 +507,30 @@ impl Update {
                 },
             }
         }
-        Ok(())
+        Ok(seen)
     }
 
     /// RFC 7606 §3 (d): a missing well-known mandatory attribute means
     /// treat-as-withdraw. Only messages that announce routes need them; NEXT_HOP only
     /// for routes in the NLRI field (RFC 4760 §3).
-    fn check_mandatory(&mut self) {
+    fn check_mandatory(&mut self, seen: &[u64; 4]) {
         let announces_mp = self.mp_reach().is_some_and(|m| !m.nlri.is_empty());
         if self.nlri.is_empty() && !announces_mp {
             return;
         }
-        let has = |u: &Update, t| {
-            u.attributes.iter().any(|a| a.kind() == t) || u.issues.iter().any(|i| i.attribute == t)
+        // Present, or present but rejected (its issue already says what applies).
+        let has = |u: &Update, t: AttrType| {
+            let code = u8::from(t);
+            seen[usize::from(code / 64)] & (1u64 << (code % 64)) != 0
+                || u.issues.iter().any(|i| i.attribute == t)
         };
-        let mut required = vec![AttrType::Origin, AttrType::AsPath];
-        if !self.nlri.is_empty() {
-            required.push(AttrType::NextHop);
-        }
-        for t in required {
+        const WITH_NEXT_HOP: &[AttrType] = &[AttrType::Origin, AttrType::AsPath, AttrType::NextHop];
+        let required = if self.nlri.is_empty() {
+            &WITH_NEXT_HOP[..2]
+        } else {
+            WITH_NEXT_HOP
+        };
+        for &t in required {
             if !has(self, t) {
                 self.issue(t, Problem::Missing, Disposition::TreatAsWithdraw, &[]);
             }

@@ -129,7 +129,7 @@ fn value(four: bool, v6_add_path: bool) -> impl Strategy<Value = AttributeValue>
             prop::option::of(any::<u128>()),
             nlri(Afi::Ipv6, v6_add_path, 12)
         )
-            .prop_map(|(g, ll, n)| AttributeValue::MpReach(MpReach {
+            .prop_map(|(g, ll, n)| AttributeValue::MpReach(Box::new(MpReach {
                 family: Family::IPV6_UNICAST,
                 next_hop: NextHop::V6 {
                     global: Ipv6Addr::from(g),
@@ -137,7 +137,7 @@ fn value(four: bool, v6_add_path: bool) -> impl Strategy<Value = AttributeValue>
                 },
                 reserved: 0,
                 nlri: MpNlri::Prefixes(n),
-            })),
+            }))),
         nlri(Afi::Ipv6, v6_add_path, 12).prop_map(|n| AttributeValue::MpUnreach(MpUnreach {
             family: Family::IPV6_UNICAST,
             withdrawn: MpNlri::Prefixes(n),

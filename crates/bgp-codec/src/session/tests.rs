@@ -3,7 +3,7 @@
 //! (hold-time negotiation, collisions, restart, graceful restart, sending).
 
 use super::*;
-use crate::Message;
+use crate::{Message, frame};
 
 const LOCAL_AS: u32 = 65000;
 const PEER_AS: u32 = 65001;
