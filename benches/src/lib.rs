@@ -8,7 +8,11 @@
 //!   our component on the same input in the same run, and print medians and the ratio,
 //!   because absolute numbers on a shared machine mean little.
 //!
-//! This library holds what the bench programs share: summary statistics of repeated runs.
+//! This library holds what the bench programs share: summary statistics of repeated runs,
+//! and [`bgp_table`], the generated full BGP table and the peer decoders' checksums that
+//! the `bgp_decode` bench and the `bgp-decode-ratio` program measure.
+
+pub mod bgp_table;
 
 use std::time::Duration;
 

@@ -44,7 +44,13 @@ fn fuzz_bgp_stream(data: &[u8]) {
 fn fuzz_bgp_update(data: &[u8]) {
     let Some((&selector, body)) = data.split_first() else { return };
     let ctx = fuzz_context(selector);
-    if let Ok(update) = bgp_codec::Update::decode(body, &ctx) {
+    let fresh = bgp_codec::Update::decode(body, &ctx);
+    // A decoder that reuses the memory of earlier messages gives the same result.
+    let mut decoder = bgp_codec::UpdateDecoder::new();
+    let _ = decoder.decode(body, &ctx);
+    let _ = decoder.decode(&[0, 0, 0, 0], &ctx);
+    assert_eq!(decoder.decode(body, &ctx).cloned(), fresh, "the reusing decoder differs");
+    if let Ok(update) = fresh {
         let _ = bgp_codec::Message::Update(update).to_bytes(&ctx);
     }
 }

@@ -313,9 +313,9 @@ impl AsPath {
         merged
     }
 
-    fn decode(bytes: &[u8], as_len: usize) -> Option<AsPath> {
-        // Nearly every path is one AS_SEQUENCE.
-        let mut segments = Vec::with_capacity(1);
+    /// Decodes a path into `path`, reusing its memory (segments and AS lists).
+    fn decode_into(bytes: &[u8], as_len: usize, mut path: AsPath) -> Option<AsPath> {
+        let mut used = 0;
         let mut rest = bytes;
         while !rest.is_empty() {
             let [kind, count, tail @ ..] = rest else {
@@ -327,19 +327,31 @@ impl AsPath {
                 return None;
             }
             let body = tail.get(..n * as_len)?;
-            let asns = if as_len == 4 {
-                body.chunks_exact(4)
-                    .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect()
+            if used == path.segments.len() {
+                path.segments.push(AsSegment {
+                    kind,
+                    asns: Vec::with_capacity(n),
+                });
+            }
+            let segment = &mut path.segments[used];
+            segment.kind = kind;
+            segment.asns.clear();
+            if as_len == 4 {
+                segment.asns.extend(
+                    body.chunks_exact(4)
+                        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])),
+                );
             } else {
-                body.chunks_exact(2)
-                    .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
-                    .collect()
-            };
-            segments.push(AsSegment { kind, asns });
+                segment.asns.extend(
+                    body.chunks_exact(2)
+                        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]]))),
+                );
+            }
+            used += 1;
             rest = &tail[n * as_len..];
         }
-        Some(AsPath { segments })
+        path.segments.truncate(used);
+        Some(path)
     }
 
     fn encode(&self, four_octet: bool, out: &mut Vec<u8>) -> Result<(), EncodeError> {
@@ -775,11 +787,66 @@ fn ipv6_at(b: &[u8]) -> Ipv6Addr {
     Ipv6Addr::from(o)
 }
 
-/// Decodes the value of an attribute of type `code`.
+/// Memory of decoded attributes kept for the next message, so that a stream of
+/// UPDATEs decodes without allocating once warmed up. Each pool is bounded.
+#[derive(Debug, Default)]
+pub(crate) struct Spare {
+    paths: Vec<AsPath>,
+    communities: Vec<Vec<Community>>,
+    large: Vec<Vec<LargeCommunity>>,
+    // The boxes themselves are what is reused: MP_REACH_NLRI values are boxed.
+    #[allow(clippy::vec_box)]
+    reach: Vec<Box<MpReach>>,
+    nlri: Vec<Vec<Nlri>>,
+}
+
+/// How many spare buffers of each kind are kept.
+const SPARE_LIMIT: usize = 8;
+
+fn keep<T>(pool: &mut Vec<T>, item: T) {
+    if pool.len() < SPARE_LIMIT {
+        pool.push(item);
+    }
+}
+
+impl Spare {
+    /// Takes back the buffers of a value that is no longer needed.
+    pub(crate) fn recycle(&mut self, value: AttributeValue) {
+        match value {
+            AttributeValue::AsPath(p) | AttributeValue::As4Path(p) => keep(&mut self.paths, p),
+            AttributeValue::Communities(mut c) => {
+                c.clear();
+                keep(&mut self.communities, c);
+            }
+            AttributeValue::LargeCommunities(mut c) => {
+                c.clear();
+                keep(&mut self.large, c);
+            }
+            AttributeValue::MpReach(r) => keep(&mut self.reach, r),
+            AttributeValue::MpUnreach(MpUnreach {
+                withdrawn: MpNlri::Prefixes(mut v),
+                ..
+            }) => {
+                v.clear();
+                keep(&mut self.nlri, v);
+            }
+            _ => {}
+        }
+    }
+
+    fn nlri_vec(&mut self, capacity: usize) -> Vec<Nlri> {
+        self.nlri
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(capacity))
+    }
+}
+
+/// Decodes the value of an attribute of type `code`, taking buffers from `spare`.
 pub(crate) fn decode_value(
     code: u8,
     value: &[u8],
     ctx: &SessionContext,
+    spare: &mut Spare,
 ) -> Result<AttributeValue, Malformed> {
     use AttributeValue as V;
     let len = value.len();
@@ -807,9 +874,11 @@ pub(crate) fn decode_value(
                 _ => return Err(Malformed::Value),
             })
         }
-        AttrType::AsPath => V::AsPath(
-            AsPath::decode(value, if ctx.four_octet_as { 4 } else { 2 }).ok_or(Malformed::Value)?,
-        ),
+        AttrType::AsPath => {
+            let path = spare.paths.pop().unwrap_or_default();
+            let as_len = if ctx.four_octet_as { 4 } else { 2 };
+            V::AsPath(AsPath::decode_into(value, as_len, path).ok_or(Malformed::Value)?)
+        }
         AttrType::NextHop => {
             exact(4)?;
             V::NextHop(ipv4_at(value))
@@ -841,12 +910,9 @@ pub(crate) fn decode_value(
         }),
         AttrType::Communities => {
             multiple(4)?;
-            V::Communities(
-                value
-                    .chunks_exact(4)
-                    .map(|c| Community(u32_at(c)))
-                    .collect(),
-            )
+            let mut list = spare.communities.pop().unwrap_or_default();
+            list.extend(value.chunks_exact(4).map(|c| Community(u32_at(c))));
+            V::Communities(list)
         }
         AttrType::OriginatorId => {
             exact(4)?;
@@ -856,8 +922,8 @@ pub(crate) fn decode_value(
             multiple(4)?;
             V::ClusterList(value.chunks_exact(4).map(ipv4_at).collect())
         }
-        AttrType::MpReachNlri => V::MpReach(Box::new(decode_mp_reach(value, ctx)?)),
-        AttrType::MpUnreachNlri => V::MpUnreach(decode_mp_unreach(value, ctx)?),
+        AttrType::MpReachNlri => V::MpReach(decode_mp_reach(value, ctx, spare)?),
+        AttrType::MpUnreachNlri => V::MpUnreach(decode_mp_unreach(value, ctx, spare)?),
         AttrType::ExtendedCommunities => {
             multiple(8)?;
             V::ExtendedCommunities(
@@ -871,7 +937,10 @@ pub(crate) fn decode_value(
                     .collect(),
             )
         }
-        AttrType::As4Path => V::As4Path(AsPath::decode(value, 4).ok_or(Malformed::Value)?),
+        AttrType::As4Path => {
+            let path = spare.paths.pop().unwrap_or_default();
+            V::As4Path(AsPath::decode_into(value, 4, path).ok_or(Malformed::Value)?)
+        }
         AttrType::As4Aggregator => {
             exact(8)?;
             V::As4Aggregator(Aggregator {
@@ -881,16 +950,13 @@ pub(crate) fn decode_value(
         }
         AttrType::LargeCommunities => {
             multiple(12)?;
-            V::LargeCommunities(
-                value
-                    .chunks_exact(12)
-                    .map(|c| LargeCommunity {
-                        global: u32_at(c),
-                        local1: u32_at(&c[4..]),
-                        local2: u32_at(&c[8..]),
-                    })
-                    .collect(),
-            )
+            let mut list = spare.large.pop().unwrap_or_default();
+            list.extend(value.chunks_exact(12).map(|c| LargeCommunity {
+                global: u32_at(c),
+                local1: u32_at(&c[4..]),
+                local2: u32_at(&c[8..]),
+            }));
+            V::LargeCommunities(list)
         }
         AttrType::Otc => {
             exact(4)?;
@@ -910,11 +976,16 @@ fn family_at(b: &[u8]) -> Family {
     )
 }
 
-fn decode_mp_nlri(bytes: &[u8], family: Family, ctx: &SessionContext) -> Result<MpNlri, Malformed> {
+fn decode_mp_nlri(
+    bytes: &[u8],
+    family: Family,
+    ctx: &SessionContext,
+    mut out: Vec<Nlri>,
+) -> Result<MpNlri, Malformed> {
     if !parses_prefixes(family) {
         return Ok(MpNlri::Raw(bytes.to_vec()));
     }
-    let mut out = Vec::with_capacity(bytes.len() / 4);
+    out.clear();
     decode_nlri(bytes, family.afi, ctx.receives_path_id(family), &mut out).map_err(
         |e| match e {
             NlriError::BadLength(_) | NlriError::Overrun | NlriError::UnknownFamily => {
@@ -925,7 +996,11 @@ fn decode_mp_nlri(bytes: &[u8], family: Family, ctx: &SessionContext) -> Result<
     Ok(MpNlri::Prefixes(out))
 }
 
-fn decode_mp_reach(value: &[u8], ctx: &SessionContext) -> Result<MpReach, Malformed> {
+fn decode_mp_reach(
+    value: &[u8],
+    ctx: &SessionContext,
+    spare: &mut Spare,
+) -> Result<Box<MpReach>, Malformed> {
     let [a0, a1, safi, nh_len, rest @ ..] = value else {
         return Err(Malformed::Length);
     };
@@ -952,22 +1027,44 @@ fn decode_mp_reach(value: &[u8], ctx: &SessionContext) -> Result<MpReach, Malfor
     if family.afi == Afi::Ipv6 && matches!(next_hop, NextHop::V4(_)) {
         return Err(Malformed::Value);
     }
-    Ok(MpReach {
-        family,
-        next_hop,
-        reserved,
-        nlri: decode_mp_nlri(nlri, family, ctx)?,
-    })
+    // Reuse a spare box and its prefix list.
+    let reach = match spare.reach.pop() {
+        Some(mut b) => {
+            let list = match std::mem::replace(&mut b.nlri, MpNlri::Raw(Vec::new())) {
+                MpNlri::Prefixes(v) => v,
+                MpNlri::Raw(_) => spare.nlri_vec(nlri.len() / 4),
+            };
+            b.family = family;
+            b.next_hop = next_hop;
+            b.reserved = reserved;
+            b.nlri = decode_mp_nlri(nlri, family, ctx, list)?;
+            b
+        }
+        None => {
+            let list = spare.nlri_vec(nlri.len() / 4);
+            Box::new(MpReach {
+                family,
+                next_hop,
+                reserved,
+                nlri: decode_mp_nlri(nlri, family, ctx, list)?,
+            })
+        }
+    };
+    Ok(reach)
 }
 
-fn decode_mp_unreach(value: &[u8], ctx: &SessionContext) -> Result<MpUnreach, Malformed> {
+fn decode_mp_unreach(
+    value: &[u8],
+    ctx: &SessionContext,
+    spare: &mut Spare,
+) -> Result<MpUnreach, Malformed> {
     let [a0, a1, safi, rest @ ..] = value else {
         return Err(Malformed::Length);
     };
     let family = family_at(&[*a0, *a1, *safi]);
     Ok(MpUnreach {
         family,
-        withdrawn: decode_mp_nlri(rest, family, ctx)?,
+        withdrawn: decode_mp_nlri(rest, family, ctx, spare.nlri_vec(rest.len() / 4))?,
     })
 }
 

@@ -68,4 +68,4 @@ pub use session::{
     Direction, DownReason, Event, GracefulRestartConfig, LARGE_HOLD_TIME, SendError, Session,
     SessionConfig, State, Transmit,
 };
-pub use update::{Disposition, Problem, Update, UpdateError, UpdateIssue};
+pub use update::{Disposition, Problem, Update, UpdateDecoder, UpdateError, UpdateIssue};

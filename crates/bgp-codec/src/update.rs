@@ -16,7 +16,7 @@ use std::net::Ipv4Addr;
 
 use crate::attribute::{
     Aggregator, AsPath, AttrType, Attribute, AttributeValue, Community, Malformed, MpNlri, MpReach,
-    MpUnreach, Origin, decode_value, flags,
+    MpUnreach, Origin, Spare, decode_value, flags,
 };
 use crate::context::{Family, SessionContext};
 use crate::notification::{ErrorCode, Notification, UpdateSubcode};
@@ -325,8 +325,28 @@ impl Update {
         v4.chain(mp).chain(taw)
     }
 
-    /// Decodes an UPDATE body (the bytes after the 19-byte header).
+    /// Decodes an UPDATE body (the bytes after the 19-byte header). To decode many,
+    /// [`UpdateDecoder`] reuses the memory of the previous one.
     pub fn decode(body: &[u8], ctx: &SessionContext) -> Result<Update, UpdateError> {
+        let mut update = Update::default();
+        update.decode_into(body, ctx, &mut Spare::default())?;
+        Ok(update)
+    }
+
+    /// Decodes `body` into `self`, whose buffers are reused; `spare` takes the old
+    /// attribute values' buffers and lends them to the new ones.
+    fn decode_into(
+        &mut self,
+        body: &[u8],
+        ctx: &SessionContext,
+        spare: &mut Spare,
+    ) -> Result<(), UpdateError> {
+        for attribute in self.attributes.drain(..) {
+            spare.recycle(attribute.value);
+        }
+        self.withdrawn.clear();
+        self.nlri.clear();
+        self.issues.clear();
         let lengths_error = |withdrawn, attributes| UpdateError::Lengths {
             withdrawn,
             attributes,
@@ -346,26 +366,18 @@ impl Update {
             .ok_or(lengths_error(wlen, alen))?;
 
         let v4_add_path = ctx.receives_path_id(Family::IPV4_UNICAST);
-        let mut update = Update {
-            withdrawn: Vec::with_capacity(withdrawn_bytes.len() / 4),
-            attributes: Vec::with_capacity(8),
-            nlri: Vec::with_capacity(nlri_bytes.len() / 4),
-            issues: Vec::new(),
-        };
-        decode_nlri(
-            withdrawn_bytes,
-            Afi::Ipv4,
-            v4_add_path,
-            &mut update.withdrawn,
-        )
-        .map_err(|_| UpdateError::InvalidNetworkField {
-            field: "withdrawn routes",
-        })?;
-        decode_nlri(nlri_bytes, Afi::Ipv4, v4_add_path, &mut update.nlri)
+        self.withdrawn.reserve(withdrawn_bytes.len() / 4);
+        self.nlri.reserve(nlri_bytes.len() / 4);
+        decode_nlri(withdrawn_bytes, Afi::Ipv4, v4_add_path, &mut self.withdrawn).map_err(
+            |_| UpdateError::InvalidNetworkField {
+                field: "withdrawn routes",
+            },
+        )?;
+        decode_nlri(nlri_bytes, Afi::Ipv4, v4_add_path, &mut self.nlri)
             .map_err(|_| UpdateError::InvalidNetworkField { field: "NLRI" })?;
-        let seen = update.decode_attributes(attr_bytes, ctx)?;
-        update.check_mandatory(&seen);
-        Ok(update)
+        let seen = self.decode_attributes(attr_bytes, ctx, spare)?;
+        self.check_mandatory(&seen);
+        Ok(())
     }
 
     fn issue(
@@ -388,6 +400,7 @@ impl Update {
         &mut self,
         mut bytes: &[u8],
         ctx: &SessionContext,
+        spare: &mut Spare,
     ) -> Result<[u64; 4], UpdateError> {
         let mut seen = [0u64; 4];
         while !bytes.is_empty() {
@@ -480,7 +493,7 @@ impl Update {
                 );
                 continue;
             }
-            match decode_value(code, value, ctx) {
+            match decode_value(code, value, ctx, spare) {
                 Ok(AttributeValue::NextHop(hop))
                     if !self.nlri.is_empty() && !valid_next_hop(hop) =>
                 {
@@ -567,6 +580,34 @@ impl Update {
         })?;
         out[attr_start..attr_start + 2].copy_from_slice(&alen16.to_be_bytes());
         encode_nlri(&self.nlri, Afi::Ipv4, add_path, out)
+    }
+}
+
+/// Decodes UPDATE bodies one after another into the same [`Update`], reusing its memory
+/// and that of its attributes: once warmed up, a stream of UPDATEs decodes without
+/// allocating. Each call gives the complete decoded message, as [`Update::decode`] does.
+#[derive(Debug, Default)]
+pub struct UpdateDecoder {
+    update: Update,
+    spare: Spare,
+}
+
+impl UpdateDecoder {
+    /// A decoder with nothing to reuse yet.
+    pub fn new() -> UpdateDecoder {
+        UpdateDecoder::default()
+    }
+
+    /// Decodes an UPDATE body (the bytes after the 19-byte header); the result lives
+    /// until the next call.
+    pub fn decode(&mut self, body: &[u8], ctx: &SessionContext) -> Result<&Update, UpdateError> {
+        self.update.decode_into(body, ctx, &mut self.spare)?;
+        Ok(&self.update)
+    }
+
+    /// The last message decoded, moved out (the decoder starts afresh).
+    pub fn take(&mut self) -> Update {
+        std::mem::take(&mut self.update)
     }
 }
 

@@ -812,3 +812,73 @@ fn long_attributes_switch_to_the_extended_length() {
         "the flag as sent is kept"
     );
 }
+
+#[test]
+fn a_reused_decoder_gives_the_same_messages() {
+    // Varied messages in a row: every one decodes through the decoder exactly as alone.
+    let bodies = [
+        body(
+            &[],
+            &[
+                ORIGIN_IGP,
+                AS_PATH_65001,
+                NEXT_HOP_10_0_0_2,
+                &[0xc0, 8, 8, 0, 0, 0, 1, 0, 0, 0, 2],
+            ],
+            NLRI_192_0_2,
+        ),
+        body(&[24, 10, 0, 0], &[], &[]),
+        body(
+            &[],
+            &[
+                ORIGIN_IGP,
+                &[0x40, 2, 14, 2, 1, 0, 0, 0, 1, 1, 2, 0, 0, 0, 2, 0, 0, 0, 3],
+                NEXT_HOP_10_0_0_2,
+            ],
+            NLRI_192_0_2,
+        ),
+        body(
+            &[],
+            &[
+                ORIGIN_IGP,
+                AS_PATH_65001,
+                &[0x80, 14, 13, 0, 1, 1, 4, 10, 0, 0, 2, 0, 24, 192, 0, 2],
+            ],
+            &[],
+        ),
+        body(
+            &[],
+            &[&[0x80, 15, 8, 0, 2, 1, 32, 0x20, 0x01, 0x0d, 0xb8]],
+            &[],
+        ),
+        body(
+            &[],
+            &[
+                ORIGIN_IGP,
+                AS_PATH_65001,
+                NEXT_HOP_10_0_0_2,
+                &[0xc0, 32, 12, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3],
+            ],
+            NLRI_192_0_2,
+        ),
+        body(
+            &[],
+            &[ORIGIN_IGP, AS_PATH_65001, NEXT_HOP_10_0_0_2],
+            NLRI_192_0_2,
+        ),
+    ];
+    let mut decoder = UpdateDecoder::new();
+    for _ in 0..3 {
+        for b in &bodies {
+            let alone = decode(b, &ctx4()).unwrap();
+            assert_eq!(decoder.decode(b, &ctx4()).unwrap(), &alone);
+        }
+    }
+    // An error leaves the decoder usable.
+    assert!(decoder.decode(&[0, 9], &ctx4()).is_err());
+    assert_eq!(
+        decoder.decode(&bodies[0], &ctx4()).unwrap(),
+        &decode(&bodies[0], &ctx4()).unwrap()
+    );
+    assert_eq!(decoder.take(), decode(&bodies[0], &ctx4()).unwrap());
+}
