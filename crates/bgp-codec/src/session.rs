@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use crate::capability::{Capability, GracefulRestart, GracefulRestartFamily, Role};
+use crate::capability::{Capability, CapabilityCode, GracefulRestart, GracefulRestartFamily, Role};
 use crate::context::{Family, SessionContext};
 use crate::error::{DecodeError, EncodeError};
 use crate::message::{Message, MessageType};
@@ -98,6 +98,9 @@ pub struct SessionConfig {
     pub graceful_restart: Option<GracefulRestartConfig>,
     /// This speaker's BGP role (RFC 9234), when announced.
     pub role: Option<Role>,
+    /// Capabilities the peer must announce; an OPEN without one of them is refused
+    /// with OPEN Message Error / Unsupported Capability (RFC 5492 §5).
+    pub required_capabilities: Vec<CapabilityCode>,
 }
 
 impl SessionConfig {
@@ -117,6 +120,7 @@ impl SessionConfig {
             capabilities: vec![Capability::RouteRefresh],
             graceful_restart: None,
             role: None,
+            required_capabilities: Vec::new(),
         }
     }
 
@@ -547,6 +551,33 @@ impl Session {
         self.send(now, Message::Update(Update::end_of_rib(family)))
     }
 
+    /// Sends the initial announcement, then the End-of-RIB marker of every family both
+    /// sides announced (IPv4 unicast always), as a restarting speaker must (RFC 4724
+    /// §4.1) and as any peer waiting for End-of-RIB likes.
+    pub fn send_initial_updates(
+        &mut self,
+        now: Instant,
+        updates: impl IntoIterator<Item = Update>,
+    ) -> Result<(), SendError> {
+        for update in updates {
+            self.send_update(now, update)?;
+        }
+        let remote: Vec<Family> = self
+            .remote_open()
+            .map(|o| o.families().collect())
+            .unwrap_or_default();
+        let mut families = vec![Family::IPV4_UNICAST];
+        for family in self.local_open.families() {
+            if remote.contains(&family) && !families.contains(&family) {
+                families.push(family);
+            }
+        }
+        for family in families {
+            self.send_end_of_rib(now, family)?;
+        }
+        Ok(())
+    }
+
     /// Asks the peer to send its routes of `family` again (RFC 2918).
     pub fn send_route_refresh(&mut self, now: Instant, family: Family) -> Result<(), SendError> {
         self.send(now, Message::RouteRefresh(RouteRefresh::request(family)))
@@ -710,6 +741,20 @@ impl Session {
             return Err(Notification::new(
                 ErrorCode::Open(OpenSubcode::BadBgpIdentifier),
                 Vec::new(),
+            ));
+        }
+        let missing: Vec<u8> = self
+            .config
+            .required_capabilities
+            .iter()
+            .filter(|&&code| !open.has_capability(code))
+            .flat_map(|&code| [u8::from(code), 0])
+            .collect();
+        if !missing.is_empty() {
+            // The data lists the missing capabilities, each with an empty value.
+            return Err(Notification::new(
+                ErrorCode::Open(OpenSubcode::UnsupportedCapability),
+                missing,
             ));
         }
         if let (Some(ours), Some(theirs)) = (self.config.role, open.role()) {

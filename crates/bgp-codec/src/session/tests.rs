@@ -144,10 +144,13 @@ impl H {
             };
             let mut rest = &t.bytes[..];
             while let Ok(Some(len)) = frame(rest, &ctx) {
-                // Decode with the 2-octet context for OPENs; the others do not care.
-                let m = Message::decode(&rest[..len], &SessionContext::legacy())
-                    .or_else(|_| Message::decode(&rest[..len], &ctx))
-                    .unwrap();
+                // OPENs come before any negotiation; the rest uses the 4-octet context.
+                let c = if rest[18] == 1 {
+                    SessionContext::legacy()
+                } else {
+                    ctx.clone()
+                };
+                let m = Message::decode(&rest[..len], &c).unwrap();
                 sent.push(m);
                 rest = &rest[len..];
             }
@@ -899,4 +902,52 @@ fn bytes_split_anywhere_are_reassembled() {
     let (_, events) = h.drain();
     assert_eq!(h.s.state(), State::Established);
     assert!(events.iter().any(|e| matches!(e, Event::Update(_))));
+}
+
+#[test]
+fn a_missing_required_capability_is_refused() {
+    let mut h = H::new(SessionConfig {
+        required_capabilities: vec![CapabilityCode::AddPath, CapabilityCode::RouteRefresh],
+        ..config()
+    });
+    h.s.start(h.now);
+    h.s.handle_connected(h.now, Direction::Outgoing);
+    h.drain();
+    // The peer announces route refresh but not ADD-PATH.
+    h.data(&peer_open(PEER_AS, 90, [10, 0, 0, 2]));
+    let (sent, _) = h.drain();
+    let Some(Message::Notification(n)) = sent.last() else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(n.error, ErrorCode::Open(OpenSubcode::UnsupportedCapability));
+    assert_eq!(n.data, vec![u8::from(CapabilityCode::AddPath), 0]);
+    assert_eq!(h.s.state(), State::Idle);
+}
+
+#[test]
+fn the_initial_announcement_ends_with_end_of_rib_markers() {
+    let mut h = H::established();
+    let route = Update {
+        attributes: vec![
+            crate::Attribute::new(crate::AttributeValue::Origin(crate::Origin::Igp)),
+            crate::Attribute::new(crate::AttributeValue::AsPath(crate::AsPath::sequence(
+                vec![LOCAL_AS],
+            ))),
+            crate::Attribute::new(crate::AttributeValue::NextHop(Ipv4Addr::new(10, 0, 0, 1))),
+        ],
+        nlri: vec![crate::Nlri::new(crate::Prefix::host(
+            "198.51.100.10".parse().unwrap(),
+        ))],
+        ..Update::default()
+    };
+    h.s.send_initial_updates(h.now, [route.clone()]).unwrap();
+    let (sent, _) = h.drain();
+    // The peer announced only IPv4 unicast: one End-of-RIB.
+    assert_eq!(
+        sent,
+        vec![
+            Message::Update(route),
+            Message::Update(Update::end_of_rib(Family::IPV4_UNICAST))
+        ]
+    );
 }
