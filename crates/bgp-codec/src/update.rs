@@ -425,6 +425,13 @@ impl Update {
             let len = match (header, &bytes[2..]) {
                 (3, [l, ..]) => usize::from(*l),
                 (4, [l0, l1, ..]) => usize::from(u16::from_be_bytes([*l0, *l1])),
+                // An MP attribute cut short: its NLRI cannot be located (RFC 7606 §5.3).
+                _ if disposition_of(kind).is_none() => {
+                    return Err(UpdateError::MalformedMp {
+                        attribute: kind,
+                        raw: bytes.to_vec(),
+                    });
+                }
                 _ => {
                     self.issue(
                         kind,

@@ -595,6 +595,12 @@ fn malformed_mp_attributes_reset_the_session() {
         &ctx4(),
         (3, 9),
     );
+    // MP_UNREACH whose header is cut short at the end of the list.
+    reset(
+        &body(&[], &[ORIGIN_IGP, &[0x90, 15, 0]], &[]),
+        &ctx4(),
+        (3, 9),
+    );
     // MP_REACH whose length runs past the attribute list.
     reset(
         &body(&[], &[&[0x80, 14, 40, 0, 2, 1]], &[]),
