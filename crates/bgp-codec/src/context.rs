@@ -89,6 +89,17 @@ impl Family {
     }
 }
 
+/// An external (eBGP) peer, which RFC 7606 holds to stricter AS_PATH and LOCAL_PREF
+/// rules than an internal one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExternalPeer {
+    /// The peer's AS.
+    pub asn: u32,
+    /// Whether the first AS of every AS_PATH must be the peer's (RFC 4271 §6.3; off for
+    /// route servers, which do not prepend their AS).
+    pub enforce_first_as: bool,
+}
+
 /// What was negotiated with one peer (RFC 4271 §4.2 capabilities) and changes how
 /// messages are read and written. Decoding and encoding always take it explicitly:
 /// nothing is guessed from the bytes.
@@ -109,6 +120,11 @@ pub struct SessionContext {
     /// Families whose NLRI may have a next hop of another family (RFC 8950), as
     /// `(nlri family, next-hop AFI)`.
     pub extended_next_hop: Vec<(Family, Afi)>,
+    /// `Some` on an external session: LOCAL_PREF is discarded (RFC 7606 §7.5), and an
+    /// AS_PATH with confederation segments or (when enforced) a first AS other than the
+    /// peer's is treat-as-withdraw (RFC 7606 §7.2). The OPENs do not tell this; the
+    /// session sets it.
+    pub external: Option<ExternalPeer>,
 }
 
 impl SessionContext {
@@ -121,6 +137,7 @@ impl SessionContext {
             add_path_receive: Vec::new(),
             add_path_send: Vec::new(),
             extended_next_hop: Vec::new(),
+            external: None,
         }
     }
 

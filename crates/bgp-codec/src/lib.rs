@@ -51,7 +51,7 @@ pub use capability::{
     AddPathEntry, AddPathMode, Capability, CapabilityCode, ExtendedNextHopEntry, GracefulRestart,
     GracefulRestartFamily, LongLivedGracefulRestartFamily, Role,
 };
-pub use context::{Afi, Family, Safi, SessionContext};
+pub use context::{Afi, ExternalPeer, Family, Safi, SessionContext};
 pub use error::{DecodeError, EncodeError};
 pub use message::{
     HEADER_LEN, MARKER, MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN, Message, MessageType, Packet,

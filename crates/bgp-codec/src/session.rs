@@ -98,6 +98,9 @@ pub struct SessionConfig {
     pub graceful_restart: Option<GracefulRestartConfig>,
     /// This speaker's BGP role (RFC 9234), when announced.
     pub role: Option<Role>,
+    /// On an external session, require every AS_PATH to start with the peer's AS
+    /// (RFC 4271 §6.3; default on, as BIRD and FRR do; turn off towards a route server).
+    pub enforce_first_as: bool,
     /// Capabilities the peer must announce; an OPEN without one of them is refused
     /// with OPEN Message Error / Unsupported Capability (RFC 5492 §5).
     pub required_capabilities: Vec<CapabilityCode>,
@@ -120,6 +123,7 @@ impl SessionConfig {
             capabilities: vec![Capability::RouteRefresh],
             graceful_restart: None,
             role: None,
+            enforce_first_as: true,
             required_capabilities: Vec::new(),
         }
     }
@@ -882,7 +886,13 @@ impl Session {
             _ => {}
         }
         let hold = self.config.hold_time.min(open.hold_time);
-        let context = negotiate(&self.local_open, &open);
+        let mut context = negotiate(&self.local_open, &open);
+        if open.asn() != self.config.local_as {
+            context.external = Some(crate::context::ExternalPeer {
+                asn: open.asn(),
+                enforce_first_as: self.config.enforce_first_as,
+            });
+        }
         let Some(conn) = self.connection_mut(direction) else {
             return Outcome::Stay;
         };

@@ -162,6 +162,20 @@ fn disposition_of(t: AttrType) -> Option<Disposition> {
     }
 }
 
+/// RFC 7606 §7.2 on an external session: no confederation segments, and (when
+/// enforced) the peer's AS first. An empty path (a route the peer originated with no
+/// AS, as a route server's client may see) has no first AS to check.
+fn external_path_ok(path: &AsPath, peer: crate::context::ExternalPeer) -> bool {
+    use crate::attribute::SegmentType;
+    let confed = path
+        .segments
+        .iter()
+        .any(|s| matches!(s.kind, SegmentType::ConfedSequence | SegmentType::ConfedSet));
+    let first_ok =
+        !peer.enforce_first_as || path.segments.is_empty() || path.first_as() == Some(peer.asn);
+    !confed && first_ok
+}
+
 /// Whether `a` can be a NEXT_HOP (RFC 4271 §6.3: a valid host address).
 fn valid_next_hop(a: Ipv4Addr) -> bool {
     !(a.is_unspecified() || a.is_broadcast() || a.is_multicast())
@@ -503,6 +517,21 @@ impl Update {
             match decode_value(code, value, ctx, spare) {
                 Ok(AttributeValue::NextHop(hop))
                     if !self.nlri.is_empty() && !valid_next_hop(hop) =>
+                {
+                    self.issue(kind, Problem::Value, Disposition::TreatAsWithdraw, raw);
+                }
+                Ok(AttributeValue::LocalPref(_)) if ctx.external.is_some() => {
+                    self.issue(
+                        kind,
+                        Problem::Unexpected,
+                        Disposition::AttributeDiscard,
+                        raw,
+                    );
+                }
+                Ok(AttributeValue::AsPath(path))
+                    if ctx
+                        .external
+                        .is_some_and(|peer| !external_path_ok(&path, peer)) =>
                 {
                     self.issue(kind, Problem::Value, Disposition::TreatAsWithdraw, raw);
                 }

@@ -851,6 +851,14 @@ fn updates_are_sent_only_when_established_with_the_negotiated_context() {
     h.drain();
     let ctx = h.s.context().unwrap().clone();
     assert!(ctx.four_octet_as);
+    assert_eq!(
+        ctx.external,
+        Some(crate::ExternalPeer {
+            asn: PEER_AS,
+            enforce_first_as: true
+        }),
+        "an external session applies the eBGP rules of RFC 7606"
+    );
     h.now += Duration::from_secs(20);
     h.s.send_end_of_rib(h.now, Family::IPV6_UNICAST).unwrap();
     h.s.send_route_refresh(h.now, Family::IPV4_UNICAST).unwrap();

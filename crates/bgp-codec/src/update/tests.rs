@@ -888,3 +888,80 @@ fn a_reused_decoder_gives_the_same_messages() {
     );
     assert_eq!(decoder.take(), decode(&bodies[0], &ctx4()).unwrap());
 }
+
+fn external(enforce_first_as: bool) -> SessionContext {
+    SessionContext {
+        external: Some(crate::ExternalPeer {
+            asn: 65001,
+            enforce_first_as,
+        }),
+        ..ctx4()
+    }
+}
+
+#[test]
+fn local_pref_from_an_external_peer_is_discarded() {
+    let lp: &[u8] = &[0x40, 5, 4, 0, 0, 0, 200];
+    discard(
+        &[ORIGIN_IGP, AS_PATH_65001, NEXT_HOP_10_0_0_2, lp],
+        &external(true),
+        AttrType::LocalPref,
+        Problem::Unexpected,
+    );
+    // From an internal peer it is kept.
+    let u = decode(
+        &body(
+            &[],
+            &[ORIGIN_IGP, AS_PATH_65001, NEXT_HOP_10_0_0_2, lp],
+            NLRI_192_0_2,
+        ),
+        &ctx4(),
+    )
+    .unwrap();
+    assert_eq!(
+        u.attribute(AttrType::LocalPref),
+        Some(&AttributeValue::LocalPref(200))
+    );
+}
+
+#[test]
+fn an_external_as_path_must_start_with_the_peer_and_have_no_confederation() {
+    let other_first: &[u8] = &[0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xea]; // 65002
+    let confed: &[u8] = &[0x40, 2, 12, 3, 1, 0, 0, 0xfd, 0xe9, 2, 1, 0, 0, 0xfd, 0xe9];
+    let ctx = external(true);
+    for path in [other_first, confed] {
+        let u = decode(
+            &body(&[], &[ORIGIN_IGP, path, NEXT_HOP_10_0_0_2], NLRI_192_0_2),
+            &ctx,
+        )
+        .unwrap();
+        assert_issue(
+            &u,
+            AttrType::AsPath,
+            Problem::Value,
+            Disposition::TreatAsWithdraw,
+        );
+    }
+    // A route server does not prepend its AS: the first-AS rule can be off.
+    let u = decode(
+        &body(
+            &[],
+            &[ORIGIN_IGP, other_first, NEXT_HOP_10_0_0_2],
+            NLRI_192_0_2,
+        ),
+        &external(false),
+    )
+    .unwrap();
+    assert!(u.issues.is_empty());
+    // The peer's own AS first is fine.
+    let u = decode(
+        &body(
+            &[],
+            &[ORIGIN_IGP, AS_PATH_65001, NEXT_HOP_10_0_0_2],
+            NLRI_192_0_2,
+        ),
+        &ctx,
+    )
+    .unwrap();
+    assert!(u.issues.is_empty());
+}
