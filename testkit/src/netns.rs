@@ -109,6 +109,45 @@ impl Netns {
         pids_in(&self.name)
     }
 
+    /// Runs `f` on a new thread that has entered this namespace and returns its value.
+    ///
+    /// Only the thread's network namespace changes (`setns(2)` on
+    /// `/run/netns/<name>` with `CLONE_NEWNET`); the calling thread stays where it
+    /// was. Every socket `f` opens (a netlink or packet socket, a tokio runtime's
+    /// sockets if `f` builds the runtime itself) lives in this namespace. The mount
+    /// namespace is not changed, so `/sys/class/net` still describes the namespace
+    /// it was mounted in: ask the kernel through sockets instead.
+    ///
+    /// A panic in `f` is resumed in the caller, so a failed assertion inside fails
+    /// the test that called `run_in`.
+    pub fn run_in<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        use rustix::thread::{LinkNameSpaceType, move_into_link_name_space};
+        use std::os::fd::AsFd;
+
+        let path = Path::new("/run/netns").join(&self.name);
+        let file = std::fs::File::open(&path)
+            .map_err(|e| crate::Error::io(format!("opening {}", path.display()), e))?;
+        let thread = std::thread::Builder::new()
+            .name(format!("netns-{}", self.name))
+            .spawn(move || {
+                move_into_link_name_space(file.as_fd(), Some(LinkNameSpaceType::Network)).map_err(
+                    |e| {
+                        crate::Error::io(
+                            format!("entering the network namespace {}", path.display()),
+                            e.into(),
+                        )
+                    },
+                )?;
+                drop(file);
+                Ok(f())
+            })
+            .map_err(|e| crate::Error::io("spawning a thread for the namespace", e))?;
+        match thread.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
     /// Joins this namespace to `other` with a veth pair: `ifname` here, `other_ifname`
     /// there, both up. The pair lives as long as both namespaces.
     pub fn veth_to(&self, ifname: &str, other: &Netns, other_ifname: &str) -> Result<()> {
