@@ -16,6 +16,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("tcpdump", "tcpdump"),
     ("ping", "iputils-ping"),
     ("arping", "arping"),
+    ("ndisc6", "ndisc6"),
     ("tail", "coreutils"),
 ];
 

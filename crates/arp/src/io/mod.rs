@@ -6,11 +6,15 @@
 //! calls it, and asks the kernel through those sockets (never `/sys/class/net`,
 //! which describes the namespace `/sys` was mounted in).
 
+#[cfg(feature = "tokio")]
+mod driver;
 #[cfg(feature = "netlink")]
 mod netlink;
 #[cfg(feature = "tokio")]
 mod packet;
 
+#[cfg(feature = "tokio")]
+pub use driver::{Command, run};
 #[cfg(feature = "netlink")]
 pub use netlink::{
     KeepAddress, NetlinkError, add_address, ensure_address, has_address, interface, interface_mac,
