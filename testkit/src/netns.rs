@@ -121,13 +121,26 @@ impl Netns {
     /// A panic in `f` is resumed in the caller, so a failed assertion inside fails
     /// the test that called `run_in`.
     pub fn run_in<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        match self.spawn_in(f)?.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
+    /// Like [`Netns::run_in`], without waiting: `f` runs on a new thread inside this
+    /// namespace, and the handle gives its value (or the error of entering the
+    /// namespace) when joined. Join it before the namespace is dropped.
+    pub fn spawn_in<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<std::thread::JoinHandle<Result<T>>> {
         use rustix::thread::{LinkNameSpaceType, move_into_link_name_space};
         use std::os::fd::AsFd;
 
         let path = Path::new("/run/netns").join(&self.name);
         let file = std::fs::File::open(&path)
             .map_err(|e| crate::Error::io(format!("opening {}", path.display()), e))?;
-        let thread = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name(format!("netns-{}", self.name))
             .spawn(move || {
                 move_into_link_name_space(file.as_fd(), Some(LinkNameSpaceType::Network)).map_err(
@@ -141,11 +154,7 @@ impl Netns {
                 drop(file);
                 Ok(f())
             })
-            .map_err(|e| crate::Error::io("spawning a thread for the namespace", e))?;
-        match thread.join() {
-            Ok(result) => result,
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
+            .map_err(|e| crate::Error::io("spawning a thread for the namespace", e))
     }
 
     /// Joins this namespace to `other` with a veth pair: `ifname` here, `other_ifname`

@@ -23,6 +23,12 @@ const SCENARIOS: &[Scenario] = &[
         run: scenarios::bgp_router,
     },
     Scenario {
+        name: "vip-handover",
+        summary: "two nodes hand a LoadBalancer address over by gratuitous ARP and \
+                  unsolicited NA; the router's neighbour table follows",
+        run: scenarios::vip_handover,
+    },
+    Scenario {
         name: "bgp-decode",
         summary: "captures a live BIRD <-> GoBGP session on the wire and decodes every \
                   message with bgp-codec",

@@ -195,3 +195,130 @@ pub(crate) fn bgp_decode(n: &mut Narrator) -> testkit::Result<()> {
     }
     Ok(())
 }
+
+/// One node's announcer, running on a thread inside its namespace.
+struct Speaker {
+    commands: tokio::sync::mpsc::Sender<arp_ndp::io::Command>,
+    thread: std::thread::JoinHandle<testkit::Result<std::io::Result<()>>>,
+}
+
+impl Speaker {
+    fn start(ns: &testkit::Netns) -> testkit::Result<Speaker> {
+        use arp_ndp::{Announcer, InterfaceConfig, MacAddr, Ownership, Schedule};
+        let mac: MacAddr = ns
+            .mac(testkit::Bridge::IFNAME)?
+            .parse()
+            .map_err(|_| testkit::Error::Invalid("a MAC address".into()))?;
+        let announcer = Announcer::new(
+            InterfaceConfig {
+                mac,
+                vlan: None,
+                ownership: Ownership::Responder,
+                link_local: None,
+            },
+            Schedule::default(),
+        );
+        let (commands, rx) = tokio::sync::mpsc::channel(8);
+        let (events, _) = tokio::sync::mpsc::channel(8);
+        let thread = ns.spawn_in(move || {
+            arp_ndp::io::run_blocking(
+                testkit::Bridge::IFNAME,
+                announcer,
+                Ownership::Responder,
+                rx,
+                events,
+            )
+        })?;
+        Ok(Speaker { commands, thread })
+    }
+
+    fn send(&self, command: arp_ndp::io::Command) -> testkit::Result<()> {
+        self.commands
+            .blocking_send(command)
+            .map_err(|_| testkit::Error::Invalid("the announcer stopped".into()))
+    }
+
+    fn stop(self) -> testkit::Result<()> {
+        drop(self.commands);
+        match self.thread.join() {
+            Ok(result) => {
+                result?.map_err(|e| testkit::Error::Invalid(format!("the announcer failed: {e}")))
+            }
+            Err(_) => Err(testkit::Error::Invalid(
+                "the announcer thread panicked".into(),
+            )),
+        }
+    }
+}
+
+/// A router and two nodes on one segment; node 1 owns a VIP, then node 2 takes it over.
+pub(crate) fn vip_handover(n: &mut Narrator) -> testkit::Result<()> {
+    use arp_ndp::io::Command;
+    use testkit::{Bridge, MonitorChange};
+
+    let vip4 = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 100));
+    let vip6 = IpAddr::V6(std::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 0x100));
+    let lan = Bridge::new("l2", 3)?;
+    let (router, node1, node2) = (lan.member(0), lan.member(1), lan.member(2));
+    router.sysctl("net.ipv4.conf.all.arp_accept", "1")?;
+    let (mac1, mac2) = (node1.mac(Bridge::IFNAME)?, node2.mac(Bridge::IFNAME)?);
+    n.say(&format!(
+        "a bridge joins the router ({}), node 1 ({mac1}) and node 2 ({mac2}); the VIPs are {vip4} and {vip6}",
+        Bridge::v4(0)
+    ));
+    let monitor = testkit::Monitor::start(router)?;
+    let show = |n: &Narrator, title: &str| -> testkit::Result<()> {
+        let mut table = router.ip(&["neigh", "show", "to", &vip4.to_string()])?;
+        table.push_str(&router.ip(&["-6", "neigh", "show", "to", &vip6.to_string()])?);
+        n.show(title, &table);
+        Ok(())
+    };
+    let learned = |mac: &str| {
+        let mac = mac.to_owned();
+        move |e: &testkit::MonitorEvent| {
+            matches!(&e.change, MonitorChange::Neighbor { addr, lladdr: Some(m), .. }
+                if (*addr == vip4 || *addr == vip6) && *m == mac)
+        }
+    };
+
+    let speaker1 = Speaker::start(node1)?;
+    let t = std::time::SystemTime::now();
+    speaker1.send(Command::TakeOver(vip4))?;
+    speaker1.send(Command::TakeOver(vip6))?;
+    let event = monitor.wait_for(
+        "the router to learn node 1",
+        Duration::from_secs(10),
+        learned(&mac1),
+    )?;
+    n.say(&format!(
+        "node 1 takes the VIPs over; the router's kernel learned {mac1} {:.1} ms later",
+        event.at.duration_since(t).unwrap_or_default().as_secs_f64() * 1000.0
+    ));
+    // An unsolicited NA only updates an entry the router has: let it ask for the IPv6
+    // VIP once (node 1's responder answers the solicitation; the echo itself goes
+    // unanswered, the VIP being on no interface).
+    let _ = router.run("ping", &["-6", "-c", "1", "-W", "1", &vip6.to_string()]);
+    show(n, "the router's neighbour table (ip neigh):")?;
+
+    monitor.clear();
+    speaker1.send(Command::Release(vip4))?;
+    speaker1.send(Command::Release(vip6))?;
+    let speaker2 = Speaker::start(node2)?;
+    let t = std::time::SystemTime::now();
+    speaker2.send(Command::TakeOver(vip4))?;
+    speaker2.send(Command::TakeOver(vip6))?;
+    let event = monitor.wait_for(
+        "the router to learn node 2",
+        Duration::from_secs(10),
+        learned(&mac2),
+    )?;
+    n.say(&format!(
+        "node 1 releases them and node 2 takes them over; the router's entry moved to {mac2} {:.1} ms later",
+        event.at.duration_since(t).unwrap_or_default().as_secs_f64() * 1000.0
+    ));
+    std::thread::sleep(Duration::from_millis(200));
+    show(n, "the router's neighbour table now:")?;
+    speaker1.stop()?;
+    speaker2.stop()?;
+    Ok(())
+}

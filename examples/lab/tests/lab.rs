@@ -81,3 +81,28 @@ fn the_bgp_decode_scenario_decodes_a_live_session() {
     );
     assert!(!out.contains("does not decode"), "{out}");
 }
+
+#[test]
+fn the_vip_handover_scenario_moves_the_router_entries() {
+    let (code, out, err) = lab(&["vip-handover"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    // The node MACs as the scenario printed them.
+    let macs: Vec<&str> = out
+        .split(['(', ')'])
+        .filter(|w| w.len() == 17 && w.matches(':').count() == 5)
+        .collect();
+    assert_eq!(macs.len(), 2, "{out}");
+    let after = out
+        .split("the router's neighbour table now:")
+        .nth(1)
+        .expect("the final table");
+    assert!(
+        after.contains(&format!("10.0.0.100 dev eth0 lladdr {}", macs[1])),
+        "{out}"
+    );
+    assert!(
+        after.contains(&format!("fd00::100 dev eth0 lladdr {}", macs[1])),
+        "{out}"
+    );
+    assert!(!after.contains(macs[0]), "{out}");
+}

@@ -73,3 +73,24 @@ pub async fn run(
         }
     }
 }
+
+/// [`run`] on a current-thread tokio runtime of its own, for callers without one (a
+/// thread per interface, or a thread inside another network namespace): opens the
+/// packet socket on `interface` in the calling thread's namespace and drives the
+/// announcer until `commands` closes. Send commands with
+/// [`mpsc::Sender::blocking_send`].
+pub fn run_blocking(
+    interface: &str,
+    announcer: Announcer,
+    ownership: Ownership,
+    commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<Event>,
+) -> io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let socket = PacketSocket::open(interface).map_err(io::Error::other)?;
+        run(socket, announcer, ownership, commands, events).await
+    })
+}

@@ -14,7 +14,7 @@ mod netlink;
 mod packet;
 
 #[cfg(feature = "tokio")]
-pub use driver::{Command, run};
+pub use driver::{Command, run, run_blocking};
 #[cfg(feature = "netlink")]
 pub use netlink::{
     KeepAddress, NetlinkError, add_address, ensure_address, has_address, interface, interface_mac,
