@@ -273,3 +273,43 @@ fn another_host_announcing_our_address_raises_a_conflict_naming_it() {
         },
     );
 }
+
+#[test]
+fn in_kernel_mode_only_the_kernel_answers_for_a_configured_vip() {
+    let lan = lan("kern");
+    let (peer, new) = (lan.member(PEER), lan.member(NEW));
+    let new_mac = mac(new);
+    let peer_name = peer.name().to_owned();
+    with_announcer(new, Ownership::Kernel, move |tx, _events| async move {
+        // The VIP is configured on the interface, as kube-vip does it (/32, preferred_lft 0).
+        let iface = arp_ndp::io::interface(Bridge::IFNAME).await.unwrap();
+        arp_ndp::io::add_address(&iface, VIP4.into()).await.unwrap();
+        tx.send(Command::TakeOver(VIP4.into())).await.unwrap();
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    &peer_name,
+                    "arping",
+                    "-c",
+                    "3",
+                    "-w",
+                    "4",
+                    "-i",
+                    Bridge::IFNAME,
+                    &VIP4.to_string(),
+                ])
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_lowercase();
+        // Three requests, three answers from the node's MAC, and no duplicate answers
+        // (arping counts those as "extra"): the responder stayed silent.
+        assert!(text.contains(&new_mac.to_string()), "{text}");
+        assert!(text.contains("3 packets received"), "{text}");
+        assert!(text.contains("(0 extra)"), "{text}");
+    });
+}
