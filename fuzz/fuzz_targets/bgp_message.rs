@@ -2,6 +2,8 @@
 //! ROUTE-REFRESH) on a body of a chosen type. Replayed on stable by
 //! `crates/bgp-codec/tests/fuzz_corpus.rs`.
 #![no_main]
+// The bodies file holds the other targets' bodies too.
+#![allow(dead_code)]
 
 use libfuzzer_sys::fuzz_target;
 

@@ -1,6 +1,8 @@
 //! Fuzzes bgp-codec's UPDATE and path-attribute decoder directly on message bodies.
 //! Replayed on stable by `crates/bgp-codec/tests/fuzz_corpus.rs`.
 #![no_main]
+// The bodies file holds the other targets' bodies too.
+#![allow(dead_code)]
 
 use libfuzzer_sys::fuzz_target;
 

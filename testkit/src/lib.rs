@@ -22,6 +22,7 @@
 
 mod bird;
 mod capture;
+mod corpus;
 mod error;
 mod exabgp;
 mod gobgp;
@@ -42,6 +43,7 @@ pub use bird::{
     parse_route_count, parse_routes,
 };
 pub use capture::{Capture, Frame, parse_pcap};
+pub use corpus::{corpus_dir, replay_corpus};
 pub use error::Error;
 pub use exabgp::{Exabgp, ExabgpConfig, announces, exabgp_attribute, parse_received};
 pub use gobgp::{

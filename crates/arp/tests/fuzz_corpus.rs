@@ -5,42 +5,20 @@
 //! included here too, so every saved input runs through exactly the same code and
 //! oracles on every `cargo test`.
 
-use std::path::Path;
-
 include!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../fuzz/bodies/arp.rs"
 ));
 
-fn replay(target: &str, run: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/corpus")
-        .join(target);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("no corpus at {}: {e}", dir.display()))
-        .map(|e| e.expect("a directory entry").path())
-        .collect();
-    files.sort();
-    assert!(
-        files.len() >= 10,
-        "{} holds only {} inputs",
-        dir.display(),
-        files.len()
-    );
-    for file in files {
-        let data = std::fs::read(&file).expect("a corpus file");
-        if std::panic::catch_unwind(|| run(&data)).is_err() {
-            panic!("{} fails", file.display());
-        }
-    }
-}
+/// The fewest inputs a corpus may hold: fewer means it was lost or never saved.
+const MIN: usize = 10;
 
 #[test]
 fn arp_frame_corpus() {
-    replay("arp_frame", fuzz_arp_frame);
+    testkit::replay_corpus("arp_frame", MIN, fuzz_arp_frame);
 }
 
 #[test]
 fn arp_layers_corpus() {
-    replay("arp_layers", fuzz_arp_layers);
+    testkit::replay_corpus("arp_layers", MIN, fuzz_arp_layers);
 }

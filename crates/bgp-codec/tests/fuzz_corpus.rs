@@ -5,47 +5,25 @@
 //! `fuzz/bodies/bgp_codec.rs`, included here too, so every saved input runs through
 //! exactly the same code and oracles on every `cargo test`.
 
-use std::path::Path;
-
 include!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../fuzz/bodies/bgp_codec.rs"
 ));
 
-fn replay(target: &str, run: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/corpus")
-        .join(target);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("no corpus at {}: {e}", dir.display()))
-        .map(|e| e.expect("a directory entry").path())
-        .collect();
-    files.sort();
-    assert!(
-        files.len() >= 10,
-        "{} holds only {} inputs",
-        dir.display(),
-        files.len()
-    );
-    for file in files {
-        let data = std::fs::read(&file).expect("a corpus file");
-        if std::panic::catch_unwind(|| run(&data)).is_err() {
-            panic!("{} fails", file.display());
-        }
-    }
-}
+/// The fewest inputs a corpus may hold: fewer means it was lost or never saved.
+const MIN: usize = 10;
 
 #[test]
 fn bgp_stream_corpus() {
-    replay("bgp_stream", fuzz_bgp_stream);
+    testkit::replay_corpus("bgp_stream", MIN, fuzz_bgp_stream);
 }
 
 #[test]
 fn bgp_update_corpus() {
-    replay("bgp_update", fuzz_bgp_update);
+    testkit::replay_corpus("bgp_update", MIN, fuzz_bgp_update);
 }
 
 #[test]
 fn bgp_message_corpus() {
-    replay("bgp_message", fuzz_bgp_message);
+    testkit::replay_corpus("bgp_message", MIN, fuzz_bgp_message);
 }
