@@ -12,5 +12,37 @@
 //!
 //! # Status
 //!
-//! The workspace issue created this crate; its contents land with the `lb-core`
-//! issue. Nothing is exported yet.
+//! Address ranges, pools and the allocator exist:
+//!
+//! - [`AddressRange`]: an inclusive IPv4 or IPv6 range parsed from a CIDR
+//!   (`10.0.0.0/24`) or a range (`10.0.0.10-10.0.0.20`, `10.0.0.10 - 10.0.0.20`).
+//! - [`Pool`]: named ranges minus excluded addresses ([`PoolOptions`]: MetalLB
+//!   `avoidBuggyIPs`, and skipping IPv4 CIDR network and broadcast addresses);
+//!   [`pools_overlap`] reports addresses shared by two pools.
+//! - [`Allocator`]: per-pool, deterministic lowest-free-first allocation in O(log n)
+//!   of the allocated addresses.
+//!
+//! Reading kube-vip and MetalLB objects, Service reconcile and election are not
+//! written yet.
+//!
+//! ```
+//! use std::net::IpAddr;
+//!
+//! use lb_core::{AddressFamily, Allocator, Pool, PoolOptions};
+//!
+//! let ranges = vec!["192.168.1.0/30".parse()?, "fd00::/120".parse()?];
+//! let options = PoolOptions { skip_network_and_broadcast: true, ..PoolOptions::default() };
+//! let mut alloc = Allocator::new(Pool::new("lab", ranges, options)?);
+//! assert_eq!(alloc.allocate_next(AddressFamily::V4)?, "192.168.1.1".parse::<IpAddr>()?);
+//! assert_eq!(alloc.free_count(AddressFamily::V4), 1);
+//! assert_eq!(alloc.free_count(AddressFamily::V6), 256);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod alloc;
+mod pool;
+mod range;
+
+pub use alloc::{AllocError, Allocator};
+pub use pool::{ExclusionReason, Pool, PoolError, PoolOptions, pools_overlap};
+pub use range::{AddressFamily, AddressRange, RangeParseError};
