@@ -12,7 +12,8 @@
 //!
 //! # Status
 //!
-//! Address ranges, pools and the allocator exist:
+//! Address ranges, pools, the allocator, the Service model, pool selection and the
+//! IPAM decisions exist:
 //!
 //! - [`AddressRange`]: an inclusive IPv4 or IPv6 range parsed from a CIDR
 //!   (`10.0.0.0/24`) or a range (`10.0.0.10-10.0.0.20`, `10.0.0.10 - 10.0.0.20`).
@@ -21,9 +22,32 @@
 //!   [`pools_overlap`] reports addresses shared by two pools.
 //! - [`Allocator`]: per-pool, deterministic lowest-free-first allocation in O(log n)
 //!   of the allocated addresses.
+//! - [`Service`] / [`ServiceKey`]: the parts of a Service the IPAM reads (requested
+//!   addresses from `kube-vip.io/loadbalancerIPs`, `metallb.io/loadBalancerIPs` and
+//!   `spec.loadBalancerIP`; `metallb.io/address-pool`; `metallb.io/allow-shared-ip`).
+//! - [`PoolSpec`] and [`select_pools`]: which pools may serve a Service (namespaces,
+//!   label selector, requested pool), ordered by priority (lower first) then name.
+//! - [`Ipam`]: assignments with typed, explained errors ([`AssignError`]), idempotent
+//!   [`Ipam::assign`], [`Ipam::release`], [`Ipam::restore`] of existing assignments
+//!   before anything new (duplicates and out-of-pool addresses reported in a
+//!   [`RestoreReport`], never moved), dual-stack per `ipFamilyPolicy` (both families
+//!   from one pool), and MetalLB-style sharing ([`sharing_conflict`]).
 //!
-//! Reading kube-vip and MetalLB objects, Service reconcile and election are not
-//! written yet.
+//! Reading kube-vip and MetalLB objects, Service status, reconcile and election are
+//! not written yet. The IPAM does not filter on `loadBalancerClass` (the caller
+//! decides which Services it handles), and a Service that keeps its addresses keeps
+//! the ports and sharing key it had when it got them until it is released.
+//!
+//! ```
+//! use lb_core::{Ipam, Pool, PoolOptions, PoolSpec, Service};
+//!
+//! let pool = Pool::new("lab", vec!["10.0.0.0/30".parse()?], PoolOptions::default())?;
+//! let mut ipam = Ipam::new(vec![PoolSpec::new(pool)])?;
+//! let web = Service::new("default", "web");
+//! assert_eq!(ipam.assign(&web)?.addresses, ["10.0.0.0".parse::<std::net::IpAddr>()?]);
+//! assert!(!ipam.assign(&web)?.changed); // idempotent
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! ```
 //! use std::net::IpAddr;
@@ -40,9 +64,18 @@
 //! ```
 
 mod alloc;
+mod ipam;
 mod pool;
 mod range;
+mod select;
+mod service;
 
 pub use alloc::{AllocError, Allocator};
+pub use ipam::{AssignError, Assignment, ConfigError, Ipam, RestoreIssue, RestoreReport};
 pub use pool::{ExclusionReason, Pool, PoolError, PoolOptions, pools_overlap};
 pub use range::{AddressFamily, AddressRange, RangeParseError};
+pub use select::{PoolSpec, select_pools};
+pub use service::{
+    IpFamilyPolicy, KUBE_VIP_IPS_ANNOTATION, METALLB_IPS_ANNOTATION, METALLB_POOL_ANNOTATION,
+    METALLB_SHARING_ANNOTATION, Protocol, Service, ServiceKey, TrafficPolicy, sharing_conflict,
+};
