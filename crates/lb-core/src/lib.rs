@@ -33,8 +33,10 @@
 //!   [`RestoreReport`], never moved), dual-stack per `ipFamilyPolicy` (both families
 //!   from one pool), and MetalLB-style sharing ([`sharing_conflict`]).
 //!
-//! Reading kube-vip and MetalLB objects, Service status, reconcile and election are
-//! not written yet. The IPAM does not filter on `loadBalancerClass` (the caller
+//! - [`config`]: kube-vip-cloud-provider ConfigMaps, MetalLB `IPAddressPool` objects
+//!   and this project's own `AddressPool` resource (JSON) read into one model.
+//!
+//! Service status, reconcile and election are not written yet. The IPAM does not filter on `loadBalancerClass` (the caller
 //! decides which Services it handles), and a Service that keeps its addresses keeps
 //! the ports and sharing key it had when it got them until it is released.
 //!
@@ -64,6 +66,7 @@
 //! ```
 
 mod alloc;
+pub mod config;
 mod ipam;
 mod pool;
 mod range;
@@ -71,6 +74,7 @@ mod select;
 mod service;
 
 pub use alloc::{AllocError, Allocator};
+pub use config::{ConfigParseError, ConfigReport, ConfigWarning, PoolOverlap};
 pub use ipam::{AssignError, Assignment, ConfigError, Ipam, RestoreIssue, RestoreReport};
 pub use pool::{ExclusionReason, Pool, PoolError, PoolOptions, pools_overlap};
 pub use range::{AddressFamily, AddressRange, RangeParseError};

@@ -1,0 +1,135 @@
+//! This project's own pool resource: `lb.metalkit.dev/v1alpha1` `AddressPool`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+
+use super::{
+    ConfigParseError, ConfigReport, ObjectMeta, check_unique, decode_object, default_true,
+    json_objects, parse_ranges,
+};
+use crate::pool::{Pool, PoolOptions};
+use crate::select::PoolSpec;
+
+/// The API group of this project's resources.
+pub const LB_API_GROUP: &str = "lb.metalkit.dev";
+/// The `apiVersion` of [`AddressPool`].
+pub const LB_API_VERSION: &str = "lb.metalkit.dev/v1alpha1";
+/// The `kind` of [`AddressPool`].
+pub const ADDRESS_POOL_KIND: &str = "AddressPool";
+/// The `spec.loadBalancerClass` this project handles.
+pub const LOAD_BALANCER_CLASS: &str = "metalkit.dev/lb";
+/// Annotation: requested addresses, a comma list (name reserved; the [`crate::Service`]
+/// model reads the kube-vip and MetalLB annotations today).
+pub const LB_IPS_ANNOTATION: &str = "lb.metalkit.dev/loadBalancerIPs";
+/// Annotation: the pool to allocate from (name reserved, as above).
+pub const LB_POOL_ANNOTATION: &str = "lb.metalkit.dev/address-pool";
+/// Annotation: the sharing key (name reserved, as above).
+pub const LB_ALLOW_SHARED_IP_ANNOTATION: &str = "lb.metalkit.dev/allow-shared-ip";
+
+/// An `AddressPool` object. Unknown `spec` fields are refused.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressPool {
+    /// `metadata`.
+    pub metadata: ObjectMeta,
+    /// `spec`.
+    pub spec: AddressPoolSpec,
+}
+
+/// `AddressPool.spec`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddressPoolSpec {
+    /// CIDRs or `first-last` ranges.
+    pub addresses: Vec<String>,
+    /// Default true.
+    #[serde(default = "default_true")]
+    pub auto_assign: bool,
+    /// Skip IPv4 `.0`/`.255`; default false.
+    #[serde(default, rename = "avoidBuggyIPs")]
+    pub avoid_buggy_ips: bool,
+    /// Skip the network and broadcast address of IPv4 CIDRs shorter than /31; default
+    /// false.
+    #[serde(default)]
+    pub skip_network_and_broadcast: bool,
+    /// Which Services the pool serves.
+    #[serde(default)]
+    pub service_allocation: Option<NativeServiceAllocation>,
+}
+
+/// `AddressPool.spec.serviceAllocation`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NativeServiceAllocation {
+    /// Lower is tried first; default 0.
+    #[serde(default)]
+    pub priority: i32,
+    /// Namespaces served; empty serves all.
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+    /// The Service labels required.
+    #[serde(default)]
+    pub service_selector: Option<MatchLabels>,
+}
+
+/// A selector with `matchLabels` only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MatchLabels {
+    /// Labels that must all match.
+    #[serde(default)]
+    pub match_labels: BTreeMap<String, String>,
+}
+
+impl AddressPool {
+    /// This object as a [`PoolSpec`].
+    pub fn to_pool_spec(&self) -> Result<PoolSpec, ConfigParseError> {
+        let name = &self.metadata.name;
+        let ranges = parse_ranges(
+            name,
+            "spec.addresses",
+            self.spec.addresses.iter().map(String::as_str),
+        )?;
+        let options = PoolOptions {
+            avoid_buggy_ips: self.spec.avoid_buggy_ips,
+            skip_network_and_broadcast: self.spec.skip_network_and_broadcast,
+        };
+        let pool = Pool::new(name, ranges, options).map_err(|source| ConfigParseError::Pool {
+            pool: name.clone(),
+            source,
+        })?;
+        let mut spec = PoolSpec::new(pool);
+        spec.auto_assign = self.spec.auto_assign;
+        if let Some(alloc) = &self.spec.service_allocation {
+            spec.priority = alloc.priority;
+            if !alloc.namespaces.is_empty() {
+                spec.namespaces = Some(alloc.namespaces.iter().cloned().collect::<BTreeSet<_>>());
+            }
+            if let Some(sel) = &alloc.service_selector {
+                spec.service_selector = sel.match_labels.clone();
+            }
+        }
+        Ok(spec)
+    }
+}
+
+/// Convert decoded `AddressPool` objects; pool names must be unique.
+pub fn native_pools(objects: &[AddressPool]) -> Result<ConfigReport, ConfigParseError> {
+    let pools = objects
+        .iter()
+        .map(AddressPool::to_pool_spec)
+        .collect::<Result<Vec<_>, _>>()?;
+    check_unique(&pools)?;
+    Ok(ConfigReport::new(pools, Vec::new()))
+}
+
+/// Read one `AddressPool` or a `List` of them as JSON. `apiVersion` and `kind` are
+/// checked.
+pub fn native_pools_from_json(json: &str) -> Result<ConfigReport, ConfigParseError> {
+    let objects = json_objects(json)?
+        .into_iter()
+        .map(|(label, item)| decode_object(&label, item, LB_API_VERSION, ADDRESS_POOL_KIND))
+        .collect::<Result<Vec<AddressPool>, _>>()?;
+    native_pools(&objects)
+}
