@@ -13,6 +13,7 @@
 //! the `bgp_decode` bench and the `bgp-decode-ratio` program measure.
 
 pub mod bgp_table;
+pub mod lb_reference;
 
 use std::time::Duration;
 
