@@ -2,11 +2,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use crate::alloc::Allocator;
 use crate::range::AddressFamily;
 use crate::select::{PoolSpec, select_pools};
-use crate::service::{IpFamilyPolicy, Service, ServiceKey, SharingInfo};
+use crate::service::{IpFamilyPolicy, Service, ServiceKey, SharingInfo, TrafficPolicy};
 
 /// The pool list could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,10 +120,87 @@ pub struct RestoreReport {
     pub issues: Vec<RestoreIssue>,
 }
 
+/// What a Service holds. Kept small: most Services hold one address and carry no
+/// sharing key, and there is one of these per Service.
 #[derive(Debug, Clone)]
 struct Held {
-    addrs: Vec<IpAddr>,
-    sharing: SharingInfo,
+    addrs: Box<[IpAddr]>,
+    /// `None` when the Service has no sharing key: then it may share with nobody, and
+    /// its ports and traffic policy never matter (see [`NO_SHARING`]). When present,
+    /// its `key` is left empty (the key is the map's).
+    sharing: Option<Box<SharingInfo>>,
+}
+
+impl Held {
+    fn sharing(&self) -> &SharingInfo {
+        self.sharing.as_deref().unwrap_or(&NO_SHARING)
+    }
+}
+
+/// The sharing information of every Service without a sharing key: whatever else it
+/// carries, [`SharingInfo::conflict`] refuses it before looking at ports or policy.
+static NO_SHARING: SharingInfo = SharingInfo {
+    key: ServiceKey {
+        namespace: String::new(),
+        name: String::new(),
+    },
+    sharing_key: None,
+    ports: Vec::new(),
+    policy: TrafficPolicy::Cluster,
+};
+
+/// The Services holding one address, ordered by key; one holder needs no allocation.
+#[derive(Debug, Clone)]
+enum Holders {
+    One(Arc<ServiceKey>),
+    /// Two or more, sorted by key.
+    Shared(Vec<Arc<ServiceKey>>),
+}
+
+impl Holders {
+    fn as_slice(&self) -> &[Arc<ServiceKey>] {
+        match self {
+            Self::One(k) => std::slice::from_ref(k),
+            Self::Shared(v) => v,
+        }
+    }
+
+    fn insert(&mut self, key: &Arc<ServiceKey>) {
+        match self {
+            Self::One(k) => {
+                if **k != **key {
+                    let mut v = vec![Arc::clone(k), Arc::clone(key)];
+                    v.sort_unstable();
+                    *self = Self::Shared(v);
+                }
+            }
+            Self::Shared(v) => {
+                if let Err(i) = v.binary_search_by(|k| (**k).cmp(&**key)) {
+                    v.insert(i, Arc::clone(key));
+                }
+            }
+        }
+    }
+
+    /// Removes `key`; returns whether no holder is left.
+    fn remove(&mut self, key: &ServiceKey) -> bool {
+        match self {
+            Self::One(k) => **k == *key,
+            Self::Shared(v) => {
+                if let Ok(i) = v.binary_search_by(|k| (**k).cmp(key)) {
+                    v.remove(i);
+                }
+                match v.len() {
+                    0 => true,
+                    1 => {
+                        *self = Self::One(v.pop().expect("one left"));
+                        false
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
 }
 
 /// A source for one address of an automatic assignment.
@@ -145,8 +223,9 @@ pub struct Ipam {
     specs: Vec<PoolSpec>,
     /// Parallel to `specs`.
     allocs: Vec<Allocator>,
-    services: BTreeMap<ServiceKey, Held>,
-    holders: BTreeMap<IpAddr, BTreeSet<ServiceKey>>,
+    /// The key is shared (not copied) with `holders`.
+    services: BTreeMap<Arc<ServiceKey>, Held>,
+    holders: BTreeMap<IpAddr, Holders>,
 }
 
 impl Ipam {
@@ -244,7 +323,7 @@ impl Ipam {
                     && requested.iter().all(|a| held.addrs.contains(a)));
             if same {
                 return Ok(Assignment {
-                    addresses: held.addrs.clone(),
+                    addresses: held.addrs.to_vec(),
                     changed: false,
                 });
             }
@@ -285,30 +364,34 @@ impl Ipam {
             let Some(set) = self.holders.get_mut(&addr) else {
                 continue;
             };
-            set.remove(key);
-            if set.is_empty() {
+            if set.remove(key) {
                 self.holders.remove(&addr);
                 for alloc in &mut self.allocs {
                     alloc.release(addr);
                 }
             }
         }
-        held.addrs
+        held.addrs.into_vec()
     }
 
     /// The addresses `key` holds.
     pub fn addresses(&self, key: &ServiceKey) -> Option<&[IpAddr]> {
-        self.services.get(key).map(|h| h.addrs.as_slice())
+        self.services.get(key).map(|h| &*h.addrs)
     }
 
     /// Every assignment, ordered by Service key.
     pub fn assignments(&self) -> impl Iterator<Item = (&ServiceKey, &[IpAddr])> + '_ {
-        self.services.iter().map(|(k, h)| (k, h.addrs.as_slice()))
+        self.services.iter().map(|(k, h)| (&**k, &*h.addrs))
     }
 
     /// The Services holding `addr`, ordered by key (more than one only when shared).
     pub fn holders(&self, addr: IpAddr) -> impl Iterator<Item = &ServiceKey> + '_ {
-        self.holders.get(&addr).into_iter().flatten()
+        self.holders
+            .get(&addr)
+            .map(Holders::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|k| &**k)
     }
 
     /// The pool entries, in decision order (priority, then name).
@@ -354,7 +437,7 @@ impl Ipam {
             if *key == sharing.key {
                 continue;
             }
-            let other = &self.services[key].sharing;
+            let other = self.services[key].sharing();
             sharing.conflict(other).map_err(|r| (key.clone(), r))?;
         }
         Ok(())
@@ -409,8 +492,9 @@ impl Ipam {
                 if AddressFamily::of(addr) == family
                     && pool.is_allowed(addr)
                     && keys
+                        .as_slice()
                         .iter()
-                        .any(|k| self.services[k].sharing.sharing_key == sharing.sharing_key)
+                        .any(|k| self.services[&**k].sharing().sharing_key == sharing.sharing_key)
                     && self.shareable(addr, sharing).is_ok()
                 {
                     return Some(Source::Shared(addr));
@@ -485,20 +569,29 @@ impl Ipam {
     }
 
     /// Records `addrs` as held by `sharing.key` (the caller checked they may be).
-    fn hold(&mut self, sharing: SharingInfo, addrs: Vec<IpAddr>) {
+    fn hold(&mut self, mut sharing: SharingInfo, addrs: Vec<IpAddr>) {
+        let key = Arc::new(std::mem::take(&mut sharing.key));
         for &addr in &addrs {
-            let set = self.holders.entry(addr).or_default();
-            if set.is_empty() {
-                for alloc in &mut self.allocs {
-                    if alloc.pool().is_allowed(addr) && !alloc.is_allocated(addr) {
-                        alloc.allocate(addr).expect("allowed and not allocated");
+            match self.holders.entry(addr) {
+                std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().insert(&key),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(Holders::One(Arc::clone(&key)));
+                    for alloc in &mut self.allocs {
+                        if alloc.pool().is_allowed(addr) && !alloc.is_allocated(addr) {
+                            alloc.allocate(addr).expect("allowed and not allocated");
+                        }
                     }
                 }
             }
-            set.insert(sharing.key.clone());
         }
-        self.services
-            .insert(sharing.key.clone(), Held { addrs, sharing });
+        let sharing = sharing.sharing_key.is_some().then(|| Box::new(sharing));
+        self.services.insert(
+            key,
+            Held {
+                addrs: addrs.into_boxed_slice(),
+                sharing,
+            },
+        );
     }
 }
 
