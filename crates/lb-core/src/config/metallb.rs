@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 
 use super::{
-    ConfigParseError, ConfigReport, ObjectMeta, check_unique, decode_object, default_true,
-    json_objects, parse_ranges,
+    ConfigParseError, ConfigReport, ObjectMeta, default_true, objects_from_json, parse_ranges,
+    pools_of,
 };
 use crate::pool::{Pool, PoolOptions};
 use crate::select::PoolSpec;
@@ -139,20 +139,15 @@ impl IpAddressPool {
 
 /// Convert decoded `IPAddressPool` objects; pool names must be unique.
 pub fn metallb_pools(objects: &[IpAddressPool]) -> Result<ConfigReport, ConfigParseError> {
-    let pools = objects
-        .iter()
-        .map(IpAddressPool::to_pool_spec)
-        .collect::<Result<Vec<_>, _>>()?;
-    check_unique(&pools)?;
-    Ok(ConfigReport::new(pools, Vec::new()))
+    pools_of(objects, IpAddressPool::to_pool_spec)
 }
 
 /// Read one `IPAddressPool` or a `List` of them as JSON (`kubectl get ipaddresspools -o
 /// json`). `apiVersion` and `kind` are checked.
 pub fn metallb_pools_from_json(json: &str) -> Result<ConfigReport, ConfigParseError> {
-    let objects = json_objects(json)?
-        .into_iter()
-        .map(|(label, item)| decode_object(&label, item, METALLB_API_VERSION, METALLB_POOL_KIND))
-        .collect::<Result<Vec<IpAddressPool>, _>>()?;
-    metallb_pools(&objects)
+    metallb_pools(&objects_from_json(
+        json,
+        METALLB_API_VERSION,
+        METALLB_POOL_KIND,
+    )?)
 }

@@ -289,6 +289,29 @@ fn decode_object<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// Converts decoded pool objects with `to_spec` and checks that names are unique: the
+/// shared part of the MetalLB and native readers.
+fn pools_of<T>(
+    objects: &[T],
+    to_spec: impl Fn(&T) -> Result<PoolSpec, ConfigParseError>,
+) -> Result<ConfigReport, ConfigParseError> {
+    let pools = objects.iter().map(to_spec).collect::<Result<Vec<_>, _>>()?;
+    check_unique(&pools)?;
+    Ok(ConfigReport::new(pools, Vec::new()))
+}
+
+/// Decodes one object or a `List` of them, each checked for `api_version` and `kind`.
+fn objects_from_json<T: serde::de::DeserializeOwned>(
+    json: &str,
+    api_version: &str,
+    kind: &str,
+) -> Result<Vec<T>, ConfigParseError> {
+    json_objects(json)?
+        .into_iter()
+        .map(|(label, item)| decode_object(&label, item, api_version, kind))
+        .collect()
+}
+
 /// Refuse a second pool of the same name.
 fn check_unique(pools: &[PoolSpec]) -> Result<(), ConfigParseError> {
     let mut seen = std::collections::BTreeSet::new();

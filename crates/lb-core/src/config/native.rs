@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 
 use super::{
-    ConfigParseError, ConfigReport, ObjectMeta, check_unique, decode_object, default_true,
-    json_objects, parse_ranges,
+    ConfigParseError, ConfigReport, ObjectMeta, default_true, objects_from_json, parse_ranges,
+    pools_of,
 };
 use crate::pool::{Pool, PoolOptions};
 use crate::select::PoolSpec;
@@ -116,20 +116,11 @@ impl AddressPool {
 
 /// Convert decoded `AddressPool` objects; pool names must be unique.
 pub fn native_pools(objects: &[AddressPool]) -> Result<ConfigReport, ConfigParseError> {
-    let pools = objects
-        .iter()
-        .map(AddressPool::to_pool_spec)
-        .collect::<Result<Vec<_>, _>>()?;
-    check_unique(&pools)?;
-    Ok(ConfigReport::new(pools, Vec::new()))
+    pools_of(objects, AddressPool::to_pool_spec)
 }
 
 /// Read one `AddressPool` or a `List` of them as JSON. `apiVersion` and `kind` are
 /// checked.
 pub fn native_pools_from_json(json: &str) -> Result<ConfigReport, ConfigParseError> {
-    let objects = json_objects(json)?
-        .into_iter()
-        .map(|(label, item)| decode_object(&label, item, LB_API_VERSION, ADDRESS_POOL_KIND))
-        .collect::<Result<Vec<AddressPool>, _>>()?;
-    native_pools(&objects)
+    native_pools(&objects_from_json(json, LB_API_VERSION, ADDRESS_POOL_KIND)?)
 }
