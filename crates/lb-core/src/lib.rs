@@ -68,6 +68,7 @@
 mod alloc;
 pub mod config;
 mod ipam;
+mod labels;
 mod pool;
 mod range;
 mod select;
@@ -76,6 +77,7 @@ mod service;
 pub use alloc::{AllocError, Allocator};
 pub use config::{ConfigParseError, ConfigReport, ConfigWarning, PoolOverlap};
 pub use ipam::{AssignError, Assignment, ConfigError, Ipam, RestoreIssue, RestoreReport};
+pub use labels::{LabelRequirement, LabelSelector, SelectorOperator};
 pub use pool::{ExclusionReason, Pool, PoolError, PoolOptions, pools_overlap};
 pub use range::{AddressFamily, AddressRange, RangeParseError};
 pub use select::{PoolSpec, select_pools};

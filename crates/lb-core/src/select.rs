@@ -1,9 +1,10 @@
 //! Pool entries and which pools may serve a Service.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
+use crate::labels::{LabelSelector, any_matches};
 use crate::pool::Pool;
-use crate::service::{METALLB_POOL_ANNOTATION, Service};
+use crate::service::Service;
 
 /// A pool with the rules that decide which Services it serves.
 #[derive(Debug, Clone)]
@@ -17,8 +18,12 @@ pub struct PoolSpec {
     pub auto_assign: bool,
     /// Namespaces served; `None` serves every namespace.
     pub namespaces: Option<BTreeSet<String>>,
-    /// Labels a Service must all carry; empty matches every Service.
-    pub service_selector: BTreeMap<String, String>,
+    /// Namespace label selectors: the Service's namespace must match one of them;
+    /// empty matches every namespace.
+    pub namespace_selectors: Vec<LabelSelector>,
+    /// Service label selectors: the Service must match one of them; empty matches
+    /// every Service.
+    pub service_selectors: Vec<LabelSelector>,
 }
 
 impl PoolSpec {
@@ -29,7 +34,8 @@ impl PoolSpec {
             priority: 0,
             auto_assign: true,
             namespaces: None,
-            service_selector: BTreeMap::new(),
+            namespace_selectors: Vec::new(),
+            service_selectors: Vec::new(),
         }
     }
 
@@ -40,15 +46,16 @@ impl PoolSpec {
 
     /// Whether this pool may serve `svc`; the error says why not.
     ///
-    /// Checks the `metallb.io/address-pool` annotation, the namespaces and the service
-    /// selector. `auto_assign` is not checked here: it only limits automatic choice.
+    /// Checks the requested pool (`lb.metalkit.dev/address-pool` or
+    /// `metallb.io/address-pool`), the namespaces, the namespace selectors and the
+    /// service selectors. `auto_assign` is not checked here: it only limits automatic choice.
     pub fn serves(&self, svc: &Service) -> Result<(), String> {
         let name = self.name();
-        if let Some(wanted) = svc.requested_pool()
+        if let Some((annotation, wanted)) = svc.requested_pool_with_source()
             && wanted != name
         {
             return Err(format!(
-                "pool {name:?}: the Service asks for pool {wanted:?} ({METALLB_POOL_ANNOTATION})"
+                "pool {name:?}: the Service asks for pool {wanted:?} ({annotation})"
             ));
         }
         if let Some(namespaces) = &self.namespaces
@@ -59,12 +66,17 @@ impl PoolSpec {
                 svc.key.namespace
             ));
         }
-        for (k, v) in &self.service_selector {
-            if svc.labels.get(k) != Some(v) {
-                return Err(format!(
-                    "pool {name:?} serves only Services labelled {k}={v}"
-                ));
-            }
+        if !any_matches(&self.namespace_selectors, &svc.namespace_labels) {
+            return Err(format!(
+                "pool {name:?} serves only namespaces labelled {}",
+                one_of(&self.namespace_selectors)
+            ));
+        }
+        if !any_matches(&self.service_selectors, &svc.labels) {
+            return Err(format!(
+                "pool {name:?} serves only Services labelled {}",
+                one_of(&self.service_selectors)
+            ));
         }
         Ok(())
     }
@@ -89,11 +101,11 @@ pub fn select_pools<'a>(specs: &'a [PoolSpec], svc: &Service) -> Result<Vec<&'a 
         }
     }
     if out.is_empty() {
-        if let Some(wanted) = svc.requested_pool()
+        if let Some((annotation, wanted)) = svc.requested_pool_with_source()
             && !specs.iter().any(|s| s.name() == wanted)
         {
             return Err(format!(
-                "the Service asks for pool {wanted:?} ({METALLB_POOL_ANNOTATION}), which does not exist"
+                "the Service asks for pool {wanted:?} ({annotation}), which does not exist"
             ));
         }
         if specs.is_empty() {
@@ -103,4 +115,13 @@ pub fn select_pools<'a>(specs: &'a [PoolSpec], svc: &Service) -> Result<Vec<&'a 
     }
     out.sort_by(|a, b| (a.priority, a.name()).cmp(&(b.priority, b.name())));
     Ok(out)
+}
+
+/// `a=b` or `a=b | c in (d)` for an error message.
+fn one_of(selectors: &[LabelSelector]) -> String {
+    selectors
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()
+        .join(" | ")
 }

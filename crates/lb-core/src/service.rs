@@ -6,6 +6,12 @@ use std::net::IpAddr;
 
 use crate::range::AddressFamily;
 
+/// This project's annotation: comma-separated requested addresses (read first).
+pub const LB_IPS_ANNOTATION: &str = "lb.metalkit.dev/loadBalancerIPs";
+/// This project's annotation naming the pool a Service must be served from.
+pub const LB_POOL_ANNOTATION: &str = "lb.metalkit.dev/address-pool";
+/// This project's annotation holding the sharing key.
+pub const LB_ALLOW_SHARED_IP_ANNOTATION: &str = "lb.metalkit.dev/allow-shared-ip";
 /// Annotation kube-vip-cloud-provider writes and reads: comma-separated requested addresses.
 pub const KUBE_VIP_IPS_ANNOTATION: &str = "kube-vip.io/loadbalancerIPs";
 /// MetalLB annotation: comma-separated requested addresses.
@@ -31,6 +37,16 @@ impl ServiceKey {
             namespace: namespace.into(),
             name: name.into(),
         }
+    }
+
+    /// The namespace.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 }
 
@@ -94,6 +110,8 @@ pub struct Service {
     pub labels: BTreeMap<String, String>,
     /// `metadata.annotations`: requested addresses, pool and sharing key.
     pub annotations: BTreeMap<String, String>,
+    /// The labels of the Service's namespace, matched by pool namespace selectors.
+    pub namespace_labels: BTreeMap<String, String>,
     /// `spec.loadBalancerClass`. The IPAM does not filter on it: the caller decides
     /// whether this controller handles the Service before asking the IPAM.
     pub load_balancer_class: Option<String>,
@@ -118,13 +136,18 @@ impl Service {
         }
     }
 
-    /// The requested addresses: the kube-vip annotation, then the MetalLB annotation,
-    /// then `spec.loadBalancerIP`, without repeats, in that order.
+    /// The requested addresses: this project's annotation, the kube-vip annotation,
+    /// the MetalLB annotation, then `spec.loadBalancerIP`, without repeats, in that
+    /// order.
     ///
     /// Fails with a readable reason when an annotation item is not an address.
     pub fn requested_addresses(&self) -> Result<Vec<IpAddr>, String> {
         let mut out: Vec<IpAddr> = Vec::new();
-        for annotation in [KUBE_VIP_IPS_ANNOTATION, METALLB_IPS_ANNOTATION] {
+        for annotation in [
+            LB_IPS_ANNOTATION,
+            KUBE_VIP_IPS_ANNOTATION,
+            METALLB_IPS_ANNOTATION,
+        ] {
             let Some(value) = self.annotations.get(annotation) else {
                 continue;
             };
@@ -145,20 +168,32 @@ impl Service {
         Ok(out)
     }
 
-    /// The pool named by `metallb.io/address-pool`, if any (trimmed, empty ignored).
+    /// The requested pool: `lb.metalkit.dev/address-pool`, else
+    /// `metallb.io/address-pool` (trimmed, empty ignored).
     pub fn requested_pool(&self) -> Option<&str> {
-        self.annotations
-            .get(METALLB_POOL_ANNOTATION)
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
+        self.requested_pool_with_source().map(|(_, pool)| pool)
     }
 
-    /// The sharing key from `metallb.io/allow-shared-ip` (trimmed, empty ignored).
+    /// The requested pool and the annotation it came from.
+    pub fn requested_pool_with_source(&self) -> Option<(&'static str, &str)> {
+        self.first_annotation(&[LB_POOL_ANNOTATION, METALLB_POOL_ANNOTATION])
+    }
+
+    /// The sharing key: `lb.metalkit.dev/allow-shared-ip`, else
+    /// `metallb.io/allow-shared-ip` (trimmed, empty ignored).
     pub fn sharing_key(&self) -> Option<&str> {
-        self.annotations
-            .get(METALLB_SHARING_ANNOTATION)
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
+        self.first_annotation(&[LB_ALLOW_SHARED_IP_ANNOTATION, METALLB_SHARING_ANNOTATION])
+            .map(|(_, key)| key)
+    }
+
+    fn first_annotation(&self, names: &[&'static str]) -> Option<(&'static str, &str)> {
+        names.iter().find_map(|&name| {
+            self.annotations
+                .get(name)
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+                .map(|v| (name, v))
+        })
     }
 
     /// The primary family: the first of `ip_families`, IPv4 when empty.
@@ -206,13 +241,11 @@ impl SharingInfo {
     pub(crate) fn conflict(&self, other: &Self) -> Result<(), String> {
         let (Some(mine), Some(theirs)) = (&self.sharing_key, &other.sharing_key) else {
             return Err(format!(
-                "both Services need the annotation {METALLB_SHARING_ANNOTATION} with the same key to share an address"
+                "both Services need the same sharing key ({LB_ALLOW_SHARED_IP_ANNOTATION} or {METALLB_SHARING_ANNOTATION}) to share an address"
             ));
         };
         if mine != theirs {
-            return Err(format!(
-                "sharing keys differ ({mine:?} and {theirs:?} in {METALLB_SHARING_ANNOTATION})"
-            ));
+            return Err(format!("sharing keys differ ({mine:?} and {theirs:?})"));
         }
         if self.policy != other.policy {
             return Err(

@@ -1,10 +1,10 @@
 //! The same pools written as a kube-vip ConfigMap, MetalLB `IPAddressPool`s and our
 //! `AddressPool`s read into equal `PoolSpec`s.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use lb_core::config::{kube_vip_pools, metallb_pools_from_json, native_pools_from_json};
-use lb_core::{AddressRange, PoolOptions, PoolSpec};
+use lb_core::{AddressRange, LabelSelector, PoolOptions, PoolSpec};
 
 type Key = (
     String,
@@ -13,7 +13,8 @@ type Key = (
     i32,
     bool,
     Option<BTreeSet<String>>,
-    BTreeMap<String, String>,
+    Vec<LabelSelector>,
+    Vec<LabelSelector>,
 );
 
 /// Every field of a spec, sorted by name (`PoolSpec` has no `PartialEq`).
@@ -28,7 +29,8 @@ fn keys(pools: &[PoolSpec]) -> Vec<Key> {
                 p.priority,
                 p.auto_assign,
                 p.namespaces.clone(),
-                p.service_selector.clone(),
+                p.namespace_selectors.clone(),
+                p.service_selectors.clone(),
             )
         })
         .collect();
@@ -138,8 +140,8 @@ fn metallb_matches_native() {
     .unwrap();
     assert_eq!(keys(&metallb.pools), keys(&native.pools));
 
-    let m_sel = r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"serviceSelectors":[{"matchLabels":{"a":"b"}}]}}"#;
-    let n_sel = r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"serviceSelector":{"matchLabels":{"a":"b"}}}}"#;
+    let m_sel = r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"serviceSelectors":[{"matchLabels":{"a":"b"}}],"namespaceSelectors":[{"matchExpressions":[{"key":"team","operator":"In","values":["a","b"]}]}]}}"#;
+    let n_sel = r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"serviceSelectors":[{"matchLabels":{"a":"b"}}],"namespaceSelectors":[{"matchExpressions":[{"key":"team","operator":"In","values":["a","b"]}]}]}}"#;
     let metallb = metallb_pools_from_json(&list(
         "metallb.io/v1beta1",
         "IPAddressPool",

@@ -94,7 +94,7 @@ fn pool_keys() {
             "{key}"
         );
         assert!(spec.auto_assign);
-        assert!(spec.service_selector.is_empty());
+        assert!(spec.service_selectors.is_empty() && spec.namespace_selectors.is_empty());
         assert_eq!(spec.pool.allowed_count(AddressFamily::V4), v4, "{key}");
         assert_eq!(spec.pool.allowed_count(AddressFamily::V6), v6, "{key}");
         assert!(cfg.report.warnings.is_empty(), "{key}");

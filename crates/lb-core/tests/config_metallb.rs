@@ -139,7 +139,7 @@ fn good_fields() {
             .iter()
             .map(|(k, v)| ((*k).into(), (*v).into()))
             .collect();
-        assert_eq!(p.service_selector, want, "{spec}");
+        assert_eq!(selector_labels(&p.service_selectors), want, "{spec}");
         assert_eq!(p.pool.allowed_count(AddressFamily::V4), v4, "{spec}");
         assert!(report.warnings.is_empty());
     }
@@ -166,16 +166,16 @@ fn bad_fields() {
             "overlap",
         ),
         (
-            r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"namespaceSelectors":[{"matchLabels":{"a":"b"}}]}}"#,
+            r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"namespaceSelectors":[{"matchExpressions":[{"key":"a","operator":"In"}]}]}}"#,
             "namespaceSelectors",
         ),
         (
-            r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"serviceSelectors":[{"matchExpressions":[{"key":"a","operator":"Exists"}]}]}}"#,
-            "matchExpressions",
+            r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"serviceSelectors":[{"matchExpressions":[{"key":"a","operator":"Exists","values":["x"]}]}]}}"#,
+            "takes no values",
         ),
         (
-            r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"serviceSelectors":[{"matchLabels":{"a":"1"}},{"matchLabels":{"b":"2"}}]}}"#,
-            "serviceSelectors",
+            r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"serviceSelectors":[{"matchExpressions":[{"key":"a","operator":"Near"}]}]}}"#,
+            "\"p\"",
         ),
     ];
     for &(spec, needle) in table {
@@ -183,12 +183,9 @@ fn bad_fields() {
         let msg = err.to_string();
         assert!(msg.contains(needle), "{spec}: {msg}");
         assert!(msg.contains('p'), "{spec}: {msg}");
-        if needle == "namespaceSelectors"
-            || needle == "matchExpressions"
-            || needle == "serviceSelectors"
-        {
+        if needle == "namespaceSelectors" || needle == "takes no values" {
             assert!(
-                matches!(err, ConfigParseError::Unsupported { ref pool, .. } if pool == "p"),
+                matches!(err, ConfigParseError::InvalidSelector { ref pool, .. } if pool == "p"),
                 "{err:?}"
             );
         }
@@ -243,7 +240,7 @@ fn fixture_list() {
         Some(BTreeSet::from(["prod".to_owned(), "staging".to_owned()]))
     );
     assert_eq!(
-        expensive.service_selector,
+        selector_labels(&expensive.service_selectors),
         BTreeMap::from([("tier".to_owned(), "public".to_owned())])
     );
     assert_eq!(expensive.pool.allowed_count(AddressFamily::V4), 6);
@@ -272,4 +269,8 @@ fn overlapping_objects_are_reported() {
             (ip("fd00::ff"), ip("fd00::ff"))
         ]
     );
+}
+
+fn selector_labels(sels: &[lb_core::LabelSelector]) -> BTreeMap<String, String> {
+    sels.iter().flat_map(|s| s.match_labels.clone()).collect()
 }

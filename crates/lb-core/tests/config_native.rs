@@ -95,7 +95,7 @@ fn good_fields() {
             4,
         ),
         (
-            r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"serviceSelector":{"matchLabels":{"k":"v"}}}}"#,
+            r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"serviceSelectors":[{"matchLabels":{"k":"v"}}]}}"#,
             none,
             true,
             0,
@@ -132,7 +132,7 @@ fn good_fields() {
             .iter()
             .map(|(k, v)| ((*k).into(), (*v).into()))
             .collect();
-        assert_eq!(p.service_selector, want, "{spec}");
+        assert_eq!(selector_labels(&p.service_selectors), want, "{spec}");
         assert_eq!(p.pool.allowed_count(AddressFamily::V4), v4, "{spec}");
     }
 }
@@ -151,16 +151,16 @@ fn bad_fields() {
             "\"p\"",
         ),
         (
-            r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"serviceSelectors":[]}}"#,
-            "serviceSelectors",
+            r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"serviceSelector":{"matchLabels":{}}}}"#,
+            "serviceSelector",
         ),
         (
-            r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"serviceSelector":{"matchExpressions":[]}}}"#,
-            "matchExpressions",
+            r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"serviceSelectors":[{"matchExpressions":[{"key":"a","operator":"NotIn"}]}]}}"#,
+            "needs at least one value",
         ),
         (
-            r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"namespaceSelectors":[]}}"#,
-            "namespaceSelectors",
+            r#"{"addresses":["10.0.0.0/24"],"serviceAllocation":{"namespaceSelectors":[{"matchLabels":{"":"x"}}]}}"#,
+            "empty key",
         ),
         (r#"{"addresses":["10.0.0.0-10.0.0"]}"#, "spec.addresses"),
         (
@@ -199,7 +199,7 @@ fn fixture_list() {
     assert_eq!(lab.priority, 5);
     assert_eq!(lab.namespaces, Some(BTreeSet::from(["team-a".to_owned()])));
     assert_eq!(
-        lab.service_selector,
+        selector_labels(&lab.service_selectors),
         BTreeMap::from([("lb".to_owned(), "lab".to_owned())])
     );
     assert_eq!(spare.name(), "spare");
@@ -209,4 +209,8 @@ fn fixture_list() {
         report.overlaps[0].spans,
         [(ip("10.20.0.200"), ip("10.20.0.255"))]
     );
+}
+
+fn selector_labels(sels: &[lb_core::LabelSelector]) -> BTreeMap<String, String> {
+    sels.iter().flat_map(|s| s.match_labels.clone()).collect()
 }

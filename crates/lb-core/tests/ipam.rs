@@ -1,12 +1,13 @@
 //! Table tests for Service parsing, pool selection, assignment, restore, dual-stack
 //! and sharing.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use lb_core::{
-    AddressFamily, AssignError, ConfigError, IpFamilyPolicy, Ipam, Pool, PoolOptions, PoolSpec,
-    Protocol, RestoreIssue, Service, ServiceKey, TrafficPolicy, select_pools, sharing_conflict,
+    AddressFamily, AssignError, ConfigError, IpFamilyPolicy, Ipam, LabelSelector, Pool,
+    PoolOptions, PoolSpec, Protocol, RestoreIssue, Service, ServiceKey, TrafficPolicy,
+    select_pools, sharing_conflict,
 };
 
 fn ip(s: &str) -> IpAddr {
@@ -86,7 +87,7 @@ fn selection_namespaces_and_selector() {
     let mut ns_only = spec("ns-only", &["10.0.0.0/24"]);
     ns_only.namespaces = Some(BTreeSet::from(["prod".to_owned()]));
     let mut labelled = spec("labelled", &["10.0.1.0/24"]);
-    labelled.service_selector = BTreeMap::from([("tier".to_owned(), "web".to_owned())]);
+    labelled.service_selectors = vec![LabelSelector::from_labels([("tier", "web")])];
     let specs = vec![ns_only, labelled];
     // (namespace, labels, expected pools)
     type Row<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
@@ -113,6 +114,109 @@ fn selection_namespaces_and_selector() {
             }
         }
     }
+}
+
+#[test]
+fn selection_namespace_labels_expressions_and_any_of() {
+    use lb_core::{LabelRequirement, SelectorOperator};
+    let mut teams = spec("teams", &["10.0.0.0/24"]);
+    teams.namespace_selectors = vec![LabelSelector {
+        match_expressions: vec![LabelRequirement {
+            key: "team".into(),
+            operator: SelectorOperator::In,
+            values: vec!["a".into(), "b".into()],
+        }],
+        ..LabelSelector::default()
+    }];
+    let mut either = spec("either", &["10.0.1.0/24"]);
+    either.service_selectors = vec![
+        LabelSelector::from_labels([("tier", "web")]),
+        LabelSelector {
+            match_expressions: vec![LabelRequirement {
+                key: "legacy".into(),
+                operator: SelectorOperator::DoesNotExist,
+                values: vec![],
+            }],
+            ..LabelSelector::default()
+        },
+    ];
+    let specs = vec![teams, either];
+    // (namespace labels, service labels, expected pools)
+    type Row<'a> = (
+        &'a [(&'a str, &'a str)],
+        &'a [(&'a str, &'a str)],
+        &'a [&'a str],
+    );
+    let table: &[Row<'_>] = &[
+        (&[("team", "a")], &[], &["either", "teams"]),
+        (&[("team", "c")], &[], &["either"]),
+        (&[], &[("legacy", "1")], &[]),
+        (&[], &[("legacy", "1"), ("tier", "web")], &["either"]),
+        (&[("team", "b")], &[("legacy", "1")], &["teams"]),
+    ];
+    let map = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    for &(ns_labels, labels, want) in table {
+        let mut s = svc("x", "s");
+        s.namespace_labels = map(ns_labels);
+        s.labels = map(labels);
+        match select_pools(&specs, &s) {
+            Ok(got) => {
+                let got: Vec<_> = got.iter().map(|p| p.name()).collect();
+                assert_eq!(got, want, "{ns_labels:?} {labels:?}");
+            }
+            Err(reason) => {
+                assert!(want.is_empty(), "{ns_labels:?} {labels:?}: {reason}");
+                assert!(
+                    reason.contains("namespaces labelled team in (a,b)"),
+                    "{reason}"
+                );
+                assert!(reason.contains("tier=web | !legacy"), "{reason}");
+            }
+        }
+    }
+}
+
+#[test]
+fn own_annotations_come_first() {
+    let specs = vec![spec("a", &["10.0.0.0/24"]), spec("b", &["10.0.1.0/24"])];
+    let mut s = svc("ns", "s");
+    s.annotations
+        .insert("metallb.io/address-pool".into(), "a".into());
+    s.annotations
+        .insert("lb.metalkit.dev/address-pool".into(), "b".into());
+    assert_eq!(s.requested_pool(), Some("b"));
+    let got: Vec<_> = select_pools(&specs, &s)
+        .unwrap()
+        .iter()
+        .map(|p| p.name())
+        .collect();
+    assert_eq!(got, ["b"]);
+    s.annotations
+        .insert("lb.metalkit.dev/address-pool".into(), "zz".into());
+    let err = select_pools(&specs, &s).unwrap_err();
+    assert!(err.contains("lb.metalkit.dev/address-pool"), "{err}");
+
+    let mut s = svc("ns", "s");
+    s.annotations
+        .insert("metallb.io/loadBalancerIPs".into(), "10.0.0.9".into());
+    s.annotations.insert(
+        "lb.metalkit.dev/loadBalancerIPs".into(),
+        "10.0.0.7, 10.0.0.9".into(),
+    );
+    assert_eq!(
+        s.requested_addresses().unwrap(),
+        [ip("10.0.0.7"), ip("10.0.0.9")]
+    );
+    s.annotations
+        .insert("lb.metalkit.dev/allow-shared-ip".into(), "k1".into());
+    s.annotations
+        .insert("metallb.io/allow-shared-ip".into(), "k2".into());
+    assert_eq!(s.sharing_key(), Some("k1"));
 }
 
 #[test]

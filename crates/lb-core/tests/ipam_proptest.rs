@@ -20,7 +20,7 @@ fn pools() -> Vec<PoolSpec> {
     prod.priority = -1;
     // Overlaps `global`.
     let mut web = mk("web", &["10.0.0.2/31", "10.0.3.0/31"]);
-    web.service_selector = BTreeMap::from([("tier".to_owned(), "web".to_owned())]);
+    web.service_selectors = vec![lb_core::LabelSelector::from_labels([("tier", "web")])];
     web.priority = 1;
     let mut manual = mk("manual", &["10.0.2.0/31"]);
     manual.auto_assign = false;

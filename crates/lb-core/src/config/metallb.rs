@@ -1,13 +1,14 @@
 //! MetalLB `IPAddressPool` objects (`metallb.io/v1beta1`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
 use super::{
-    ConfigParseError, ConfigReport, ObjectMeta, default_true, objects_from_json, parse_ranges,
-    pools_of,
+    ConfigParseError, ConfigReport, ObjectMeta, checked_selectors, default_true, objects_from_json,
+    parse_ranges, pools_of,
 };
+use crate::labels::LabelSelector;
 use crate::pool::{Pool, PoolOptions};
 use crate::select::PoolSpec;
 
@@ -53,41 +54,25 @@ pub struct ServiceAllocation {
     /// Namespaces served; empty serves all.
     #[serde(default)]
     pub namespaces: Vec<String>,
-    /// Namespace label selectors. Refused when non-empty: the pure core does not see
-    /// namespace labels.
+    /// Namespace label selectors; the Service's namespace must match one. Empty
+    /// matches all.
     #[serde(default)]
-    pub namespace_selectors: Vec<serde_json::Value>,
-    /// Service label selectors. At most one, with `matchLabels` only.
+    pub namespace_selectors: Vec<LabelSelector>,
+    /// Service label selectors; the Service must match one. Empty matches all.
     #[serde(default)]
     pub service_selectors: Vec<LabelSelector>,
-}
-
-/// A Kubernetes label selector.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LabelSelector {
-    /// Labels that must all match.
-    #[serde(default)]
-    pub match_labels: BTreeMap<String, String>,
-    /// Refused when non-empty.
-    #[serde(default)]
-    pub match_expressions: Vec<serde_json::Value>,
 }
 
 impl IpAddressPool {
     /// This object as a [`PoolSpec`].
     ///
     /// `avoidBuggyIPs` maps to [`PoolOptions::avoid_buggy_ips`]; `priority` is used as
-    /// is (lower first, absent = 0). Refused as [`ConfigParseError::Unsupported`]
-    /// (ignoring them would widen the pool): `namespaceSelectors`, `matchExpressions`,
-    /// and more than one service selector (MetalLB ORs them; [`PoolSpec`] holds one).
+    /// is (lower first, absent = 0). `namespaceSelectors` and `serviceSelectors` are
+    /// kept whole (`matchLabels` and `matchExpressions`; a Service must match one of
+    /// each list, as in MetalLB) and checked as the API server checks them
+    /// ([`ConfigParseError::InvalidSelector`]).
     pub fn to_pool_spec(&self) -> Result<PoolSpec, ConfigParseError> {
         let name = &self.metadata.name;
-        let unsupported = |field: &str, reason| ConfigParseError::Unsupported {
-            pool: name.clone(),
-            field: field.to_owned(),
-            reason,
-        };
         let ranges = parse_ranges(
             name,
             "spec.addresses",
@@ -108,30 +93,16 @@ impl IpAddressPool {
             if !alloc.namespaces.is_empty() {
                 spec.namespaces = Some(alloc.namespaces.iter().cloned().collect::<BTreeSet<_>>());
             }
-            if !alloc.namespace_selectors.is_empty() {
-                return Err(unsupported(
-                    "spec.serviceAllocation.namespaceSelectors",
-                    "namespace labels are not part of the Service model",
-                ));
-            }
-            match alloc.service_selectors.as_slice() {
-                [] => {}
-                [one] if one.match_expressions.is_empty() => {
-                    spec.service_selector = one.match_labels.clone();
-                }
-                [_] => {
-                    return Err(unsupported(
-                        "spec.serviceAllocation.serviceSelectors.matchExpressions",
-                        "only matchLabels is supported",
-                    ));
-                }
-                _ => {
-                    return Err(unsupported(
-                        "spec.serviceAllocation.serviceSelectors",
-                        "only one selector is supported",
-                    ));
-                }
-            }
+            spec.namespace_selectors = checked_selectors(
+                name,
+                "spec.serviceAllocation.namespaceSelectors",
+                &alloc.namespace_selectors,
+            )?;
+            spec.service_selectors = checked_selectors(
+                name,
+                "spec.serviceAllocation.serviceSelectors",
+                &alloc.service_selectors,
+            )?;
         }
         Ok(spec)
     }

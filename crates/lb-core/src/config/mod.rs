@@ -38,15 +38,16 @@ pub use kubevip::{
     KUBE_VIP_RANGE_NS_PRIORITY, KubeVipConfig, kube_vip_from_configmap_json, kube_vip_pools,
 };
 pub use metallb::{
-    IpAddressPool, IpAddressPoolSpec, LabelSelector, METALLB_API_VERSION, METALLB_POOL_KIND,
-    ServiceAllocation, metallb_pools, metallb_pools_from_json,
+    IpAddressPool, IpAddressPoolSpec, METALLB_API_VERSION, METALLB_POOL_KIND, ServiceAllocation,
+    metallb_pools, metallb_pools_from_json,
 };
 pub use native::{
     ADDRESS_POOL_KIND, AddressPool, AddressPoolSpec, LB_ALLOW_SHARED_IP_ANNOTATION, LB_API_GROUP,
-    LB_API_VERSION, LB_IPS_ANNOTATION, LB_POOL_ANNOTATION, LOAD_BALANCER_CLASS, MatchLabels,
+    LB_API_VERSION, LB_IPS_ANNOTATION, LB_POOL_ANNOTATION, LOAD_BALANCER_CLASS,
     NativeServiceAllocation, native_pools, native_pools_from_json,
 };
 
+pub use crate::labels::{LabelRequirement, LabelSelector, SelectorOperator};
 use crate::pool::{PoolError, pools_overlap};
 use crate::range::{AddressRange, RangeParseError};
 use crate::select::PoolSpec;
@@ -110,6 +111,16 @@ pub enum ConfigParseError {
         field: String,
         /// Why it cannot be applied.
         reason: &'static str,
+    },
+    /// A label selector breaks the API server's rules (e.g. `In` without values).
+    #[error("pool {pool:?}, {field}: {reason}")]
+    InvalidSelector {
+        /// The pool.
+        pool: String,
+        /// The field.
+        field: String,
+        /// What is wrong.
+        reason: String,
     },
     /// Two objects carry the same pool name.
     #[error("two pools are named {name:?}")]
@@ -327,4 +338,21 @@ fn check_unique(pools: &[PoolSpec]) -> Result<(), ConfigParseError> {
 
 fn default_true() -> bool {
     true
+}
+
+/// `selectors` after the API server's validation; the error names the pool and field.
+fn checked_selectors(
+    pool: &str,
+    field: &str,
+    selectors: &[LabelSelector],
+) -> Result<Vec<LabelSelector>, ConfigParseError> {
+    for sel in selectors {
+        sel.validate()
+            .map_err(|reason| ConfigParseError::InvalidSelector {
+                pool: pool.to_owned(),
+                field: field.to_owned(),
+                reason,
+            })?;
+    }
+    Ok(selectors.to_vec())
 }

@@ -1,15 +1,17 @@
 //! This project's own pool resource: `lb.metalkit.dev/v1alpha1` `AddressPool`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
 use super::{
-    ConfigParseError, ConfigReport, ObjectMeta, default_true, objects_from_json, parse_ranges,
-    pools_of,
+    ConfigParseError, ConfigReport, ObjectMeta, checked_selectors, default_true, objects_from_json,
+    parse_ranges, pools_of,
 };
+use crate::labels::LabelSelector;
 use crate::pool::{Pool, PoolOptions};
 use crate::select::PoolSpec;
+pub use crate::service::{LB_ALLOW_SHARED_IP_ANNOTATION, LB_IPS_ANNOTATION, LB_POOL_ANNOTATION};
 
 /// The API group of this project's resources.
 pub const LB_API_GROUP: &str = "lb.metalkit.dev";
@@ -19,14 +21,6 @@ pub const LB_API_VERSION: &str = "lb.metalkit.dev/v1alpha1";
 pub const ADDRESS_POOL_KIND: &str = "AddressPool";
 /// The `spec.loadBalancerClass` this project handles.
 pub const LOAD_BALANCER_CLASS: &str = "metalkit.dev/lb";
-/// Annotation: requested addresses, a comma list (name reserved; the [`crate::Service`]
-/// model reads the kube-vip and MetalLB annotations today).
-pub const LB_IPS_ANNOTATION: &str = "lb.metalkit.dev/loadBalancerIPs";
-/// Annotation: the pool to allocate from (name reserved, as above).
-pub const LB_POOL_ANNOTATION: &str = "lb.metalkit.dev/address-pool";
-/// Annotation: the sharing key (name reserved, as above).
-pub const LB_ALLOW_SHARED_IP_ANNOTATION: &str = "lb.metalkit.dev/allow-shared-ip";
-
 /// An `AddressPool` object. Unknown `spec` fields are refused.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -68,18 +62,13 @@ pub struct NativeServiceAllocation {
     /// Namespaces served; empty serves all.
     #[serde(default)]
     pub namespaces: Vec<String>,
-    /// The Service labels required.
+    /// Namespace label selectors; the Service's namespace must match one. Empty
+    /// matches all.
     #[serde(default)]
-    pub service_selector: Option<MatchLabels>,
-}
-
-/// A selector with `matchLabels` only.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct MatchLabels {
-    /// Labels that must all match.
+    pub namespace_selectors: Vec<LabelSelector>,
+    /// Service label selectors; the Service must match one. Empty matches all.
     #[serde(default)]
-    pub match_labels: BTreeMap<String, String>,
+    pub service_selectors: Vec<LabelSelector>,
 }
 
 impl AddressPool {
@@ -106,9 +95,10 @@ impl AddressPool {
             if !alloc.namespaces.is_empty() {
                 spec.namespaces = Some(alloc.namespaces.iter().cloned().collect::<BTreeSet<_>>());
             }
-            if let Some(sel) = &alloc.service_selector {
-                spec.service_selector = sel.match_labels.clone();
-            }
+            spec.namespace_selectors =
+                checked_selectors(name, "namespaceSelectors", &alloc.namespace_selectors)?;
+            spec.service_selectors =
+                checked_selectors(name, "serviceSelectors", &alloc.service_selectors)?;
         }
         Ok(spec)
     }
