@@ -67,6 +67,7 @@
 
 mod alloc;
 pub mod config;
+mod controller;
 mod ipam;
 mod labels;
 mod pool;
@@ -76,6 +77,11 @@ mod service;
 
 pub use alloc::{AllocError, Allocator};
 pub use config::{ConfigParseError, ConfigReport, ConfigWarning, PoolOverlap};
+pub use controller::{
+    ADDRESS_CONDITION, ALLOCATED_FROM_POOL_ANNOTATION, CLEANUP_FINALIZER, Condition,
+    ConditionStatus, ControllerConfig, Decision, Event, EventType, FinalizerChange, Handling,
+    ServiceState, decide, handles, load_balancer_name, reasons, restore_ipam,
+};
 pub use ipam::{AssignError, Assignment, ConfigError, Ipam, RestoreIssue, RestoreReport};
 pub use labels::{LabelRequirement, LabelSelector, SelectorOperator};
 pub use pool::{ExclusionReason, Pool, PoolError, PoolOptions, pools_overlap};
