@@ -33,12 +33,15 @@
 //! condition whose reason or message changed), so a Service that stays pending does
 //! not produce an Event on every resync.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use crate::ipam::{AssignError, Ipam, RestoreReport};
 use crate::select::PoolSpec;
-use crate::service::{KUBE_VIP_IPS_ANNOTATION, LB_IPS_ANNOTATION, Service};
+use crate::service::{
+    KUBE_VIP_IPS_ANNOTATION, LB_ALLOW_SHARED_IP_ANNOTATION, LB_IPS_ANNOTATION, Service,
+};
 
 /// The finalizer the cloud-provider contract uses while a load balancer exists.
 pub const CLEANUP_FINALIZER: &str = "service.kubernetes.io/load-balancer-cleanup";
@@ -88,6 +91,11 @@ pub struct ControllerConfig {
     /// Also write the assigned addresses to `kube-vip.io/loadbalancerIPs`, for clusters
     /// that run kube-vip's speaker with this controller. Default false.
     pub write_kube_vip_annotation: bool,
+    /// kube-vip's `allow-share-<namespace>` ([`crate::config::KubeVipConfig::allow_share`]):
+    /// Services of these namespaces without a sharing key share addresses as if they
+    /// carried the key [`namespace_sharing_key`] (when their ports do not overlap and
+    /// their traffic policies match).
+    pub share_namespaces: BTreeSet<String>,
 }
 
 impl Default for ControllerConfig {
@@ -96,6 +104,7 @@ impl Default for ControllerConfig {
             class: crate::config::LOAD_BALANCER_CLASS.to_owned(),
             default_class: true,
             write_kube_vip_annotation: false,
+            share_namespaces: BTreeSet::new(),
         }
     }
 }
@@ -326,6 +335,27 @@ pub fn load_balancer_name(uid: &str) -> String {
     name
 }
 
+/// The sharing key given to Services of a namespace listed in
+/// [`ControllerConfig::share_namespaces`] that carry none: `kube-vip.io/allow-share/<ns>`.
+pub fn namespace_sharing_key(namespace: &str) -> String {
+    format!("kube-vip.io/allow-share/{namespace}")
+}
+
+/// The Service as the IPAM should see it under `cfg`: with the namespace sharing key
+/// when its namespace shares addresses and it has no key of its own.
+pub fn effective_service<'a>(cfg: &ControllerConfig, svc: &'a Service) -> Cow<'a, Service> {
+    if svc.sharing_key().is_none() && cfg.share_namespaces.contains(svc.key.namespace()) {
+        let mut svc = svc.clone();
+        svc.annotations.insert(
+            LB_ALLOW_SHARED_IP_ANNOTATION.to_owned(),
+            namespace_sharing_key(svc.key.namespace()),
+        );
+        Cow::Owned(svc)
+    } else {
+        Cow::Borrowed(svc)
+    }
+}
+
 /// Rebuilds the IPAM from every Service the controller sees, before anything new is
 /// allocated: the Services that are ours, `type: LoadBalancer` (deleting ones too: they
 /// hold their addresses until their finalizer goes) and have status addresses are
@@ -346,7 +376,12 @@ pub fn restore_ipam(
     held.sort_by(|a, b| (a.created, &a.service.key).cmp(&(b.created, &b.service.key)));
     let snapshot: Vec<(Service, Vec<IpAddr>)> = held
         .into_iter()
-        .map(|s| (s.service.clone(), s.ingress.clone()))
+        .map(|s| {
+            (
+                effective_service(cfg, &s.service).into_owned(),
+                s.ingress.clone(),
+            )
+        })
         .collect();
     Ipam::restore(pools, &snapshot)
 }
@@ -421,7 +456,8 @@ pub fn decide(ipam: &mut Ipam, cfg: &ControllerConfig, state: &ServiceState) -> 
         d.finalizer = FinalizerChange::Add;
     }
 
-    let outcome = assign(ipam, state);
+    let svc = effective_service(cfg, &state.service);
+    let outcome = assign(ipam, state, &svc);
     let condition = match outcome {
         Outcome::Held {
             addresses,
@@ -430,7 +466,7 @@ pub fn decide(ipam: &mut Ipam, cfg: &ControllerConfig, state: &ServiceState) -> 
         } => {
             let pool = addresses
                 .first()
-                .and_then(|a| ipam.serving_pool(&state.service, *a).ok())
+                .and_then(|a| ipam.serving_pool(&svc, *a).ok())
                 .map(|p| p.name().to_owned());
             let message = match &pool {
                 Some(p) => format!("assigned {} from pool {p:?}", join(&addresses)),
@@ -516,8 +552,7 @@ enum Outcome {
     },
 }
 
-fn assign(ipam: &mut Ipam, state: &ServiceState) -> Outcome {
-    let svc = &state.service;
+fn assign(ipam: &mut Ipam, state: &ServiceState, svc: &Service) -> Outcome {
     let requested = svc.requested_addresses().unwrap_or_default();
     let held = ipam.addresses(&svc.key).map(<[IpAddr]>::to_vec);
     let mut replaced = None;

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Deserialize;
 
 /// The operator of a [`LabelRequirement`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 pub enum SelectorOperator {
     /// The label is present and its value is one of `values`.
     In,
@@ -19,7 +19,7 @@ pub enum SelectorOperator {
 }
 
 /// One `matchExpressions` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LabelRequirement {
     /// The label key.
@@ -33,7 +33,7 @@ pub struct LabelRequirement {
 
 /// A Kubernetes `LabelSelector`: every `matchLabels` pair and every expression must
 /// hold. An empty selector matches everything, as in Kubernetes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LabelSelector {
     /// Labels that must all be present with these values.

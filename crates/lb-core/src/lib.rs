@@ -68,6 +68,7 @@
 mod alloc;
 pub mod config;
 mod controller;
+mod election;
 mod ipam;
 mod labels;
 mod pool;
@@ -80,7 +81,15 @@ pub use config::{ConfigParseError, ConfigReport, ConfigWarning, PoolOverlap};
 pub use controller::{
     ADDRESS_CONDITION, ALLOCATED_FROM_POOL_ANNOTATION, CLEANUP_FINALIZER, Condition,
     ConditionStatus, ControllerConfig, Decision, Event, EventType, FinalizerChange, Handling,
-    ServiceState, decide, handles, load_balancer_name, reasons, restore_ipam,
+    ServiceState, decide, effective_service, handles, load_balancer_name, namespace_sharing_key,
+    reasons, restore_ipam,
+};
+pub use election::{
+    AddressOwners, AnnounceMode, DEFAULT_LEASE_DURATION, DEFAULT_RENEW_INTERVAL,
+    DEFAULT_RETRY_PERIOD, EXCLUDE_FROM_EXTERNAL_LB_LABEL, Ineligible, LeaseRecord, LeaseWrite,
+    NodeInfo, OwnersWarning, SPEAKER_LEASE_PREFIX, ServiceAnnouncement, Speaker, SpeakerConfig,
+    SpeakerConfigError, SpeakerEvent, assign_owners, check_node, node_of_speaker_lease,
+    rendezvous_owner, rendezvous_weight, speaker_lease_name,
 };
 pub use ipam::{AssignError, Assignment, ConfigError, Ipam, RestoreIssue, RestoreReport};
 pub use labels::{LabelRequirement, LabelSelector, SelectorOperator};

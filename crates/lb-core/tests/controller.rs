@@ -482,3 +482,55 @@ fn cloud_provider_name() {
     );
     assert_eq!(load_balancer_name("abc"), "aabc");
 }
+
+#[test]
+fn kube_vip_allow_share_namespaces() {
+    let data = [
+        ("cidr-global".to_owned(), "10.0.0.0/30".to_owned()),
+        ("allow-share-web".to_owned(), "true".to_owned()),
+    ]
+    .into();
+    let kv = lb_core::config::kube_vip_pools(&data).unwrap();
+    assert!(kv.report.warnings.is_empty(), "{:?}", kv.report.warnings);
+    let cfg = ControllerConfig {
+        share_namespaces: kv.allow_share.clone(),
+        ..ControllerConfig::default()
+    };
+    let mut ipam = Ipam::new(kv.report.pools.clone()).unwrap();
+    let svc = |ns: &str, name: &str, port: u16| {
+        let mut s = ServiceState::load_balancer(ns, name);
+        s.service.ports = vec![(lb_core::Protocol::Tcp, port)];
+        s
+    };
+    // Same namespace, distinct ports: one address; a clashing port gets another.
+    let mut a = svc("web", "a", 80);
+    let mut b = svc("web", "b", 443);
+    let mut c = svc("web", "c", 80);
+    let mut other = svc("shop", "d", 8080);
+    for s in [&mut a, &mut b, &mut c, &mut other] {
+        settle(&mut ipam, &cfg, s);
+    }
+    assert_eq!(a.ingress, [ip("10.0.0.0")]);
+    assert_eq!(b.ingress, [ip("10.0.0.0")]);
+    assert_eq!(c.ingress, [ip("10.0.0.1")]);
+    assert_eq!(
+        other.ingress,
+        [ip("10.0.0.2")],
+        "other namespaces do not share"
+    );
+    // The restore keeps the sharing.
+    let states = [a.clone(), b.clone(), c.clone(), other.clone()];
+    let (mut restored, report) = restore_ipam(kv.report.pools.clone(), &cfg, &states).unwrap();
+    assert!(report.issues.is_empty(), "{report:?}");
+    for s in &states {
+        assert!(decide(&mut restored, &cfg, s).is_noop(s));
+    }
+    // Without the setting, the restore reports the duplicate.
+    let (_, report) = restore_ipam(
+        kv.report.pools.clone(),
+        &ControllerConfig::default(),
+        &states,
+    )
+    .unwrap();
+    assert_eq!(report.issues.len(), 1, "{report:?}");
+}

@@ -26,8 +26,10 @@ pub struct KubeVipConfig {
     pub search_order_desc: bool,
     /// `skip-end-ips-in-cidr=true`.
     pub skip_end_ips_in_cidr: bool,
-    /// Namespaces with `allow-share-<namespace>=true`. Recorded, not applied: the IPAM
-    /// shares addresses only by the `metallb.io/allow-shared-ip` key.
+    /// Namespaces with `allow-share-<namespace>=true`. Applied by the controller: put
+    /// them in [`crate::ControllerConfig::share_namespaces`], and the Services of those
+    /// namespaces without a sharing key share addresses as if they carried one key
+    /// per namespace (when their ports do not overlap).
     pub allow_share: BTreeSet<String>,
 }
 
@@ -60,8 +62,8 @@ fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigParseError> {
 /// every address of a CIDR is used.
 ///
 /// Differences from kube-vip: entries of one key may not overlap (kube-vip merges
-/// them; here it is a [`ConfigParseError::Pool`] naming the key); `search-order` and
-/// `allow-share-<ns>` are recorded with a [`ConfigWarning::NotEnforced`]. Unknown keys
+/// them; here it is a [`ConfigParseError::Pool`] naming the key); `search-order=desc`
+/// is recorded with a [`ConfigWarning::NotEnforced`]. Unknown keys
 /// give a [`ConfigWarning::UnknownKey`]. Errors name the key.
 pub fn kube_vip_pools(data: &BTreeMap<String, String>) -> Result<KubeVipConfig, ConfigParseError> {
     let mut warnings = Vec::new();
@@ -96,10 +98,6 @@ pub fn kube_vip_pools(data: &BTreeMap<String, String>) -> Result<KubeVipConfig, 
                 warnings.push(ConfigWarning::UnknownKey { key: key.clone() });
             } else if parse_bool(key, value)? {
                 allow_share.insert(ns.to_owned());
-                warnings.push(ConfigWarning::NotEnforced {
-                    field: key.clone(),
-                    reason: "Services share an address only with the metallb.io/allow-shared-ip annotation",
-                });
             }
         } else if let Some((is_cidr, rest)) = key
             .strip_prefix("cidr-")
