@@ -256,8 +256,8 @@ pub fn assign_release(ipam: &mut Ipam, probe: &Service) -> IpAddr {
 /// The snapshot [`Ipam::restore`] reads: every Service of `ipam` with its addresses.
 pub fn snapshot(ipam: &Ipam, family: AddressFamily) -> Vec<(Service, Vec<IpAddr>)> {
     ipam.assignments()
-        .map(|(key, addrs): (&ServiceKey, &[IpAddr])| {
-            let mut s = Service::new(key.namespace.clone(), key.name.clone());
+        .map(|(key, addrs): (ServiceKey, &[IpAddr])| {
+            let mut s = Service::new(key.namespace, key.name);
             s.ip_families = vec![family];
             (s, addrs.to_vec())
         })

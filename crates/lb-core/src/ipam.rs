@@ -1,13 +1,16 @@
 //! The IPAM state: pools, their allocators and which Service holds which address.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, Ipv6Addr};
 
 use crate::alloc::Allocator;
 use crate::range::AddressFamily;
 use crate::select::{PoolSpec, select_pools};
 use crate::service::{IpFamilyPolicy, Service, ServiceKey, SharingInfo, TrafficPolicy};
+
+mod table;
+
+use table::{SlotId, Table};
 
 /// The pool list could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,23 +123,6 @@ pub struct RestoreReport {
     pub issues: Vec<RestoreIssue>,
 }
 
-/// What a Service holds. Kept small: most Services hold one address and carry no
-/// sharing key, and there is one of these per Service.
-#[derive(Debug, Clone)]
-struct Held {
-    addrs: Box<[IpAddr]>,
-    /// `None` when the Service has no sharing key: then it may share with nobody, and
-    /// its ports and traffic policy never matter (see [`NO_SHARING`]). When present,
-    /// its `key` is left empty (the key is the map's).
-    sharing: Option<Box<SharingInfo>>,
-}
-
-impl Held {
-    fn sharing(&self) -> &SharingInfo {
-        self.sharing.as_deref().unwrap_or(&NO_SHARING)
-    }
-}
-
 /// The sharing information of every Service without a sharing key: whatever else it
 /// carries, [`SharingInfo::conflict`] refuses it before looking at ports or policy.
 static NO_SHARING: SharingInfo = SharingInfo {
@@ -148,60 +134,6 @@ static NO_SHARING: SharingInfo = SharingInfo {
     ports: Vec::new(),
     policy: TrafficPolicy::Cluster,
 };
-
-/// The Services holding one address, ordered by key; one holder needs no allocation.
-#[derive(Debug, Clone)]
-enum Holders {
-    One(Arc<ServiceKey>),
-    /// Two or more, sorted by key.
-    Shared(Vec<Arc<ServiceKey>>),
-}
-
-impl Holders {
-    fn as_slice(&self) -> &[Arc<ServiceKey>] {
-        match self {
-            Self::One(k) => std::slice::from_ref(k),
-            Self::Shared(v) => v,
-        }
-    }
-
-    fn insert(&mut self, key: &Arc<ServiceKey>) {
-        match self {
-            Self::One(k) => {
-                if **k != **key {
-                    let mut v = vec![Arc::clone(k), Arc::clone(key)];
-                    v.sort_unstable();
-                    *self = Self::Shared(v);
-                }
-            }
-            Self::Shared(v) => {
-                if let Err(i) = v.binary_search_by(|k| (**k).cmp(&**key)) {
-                    v.insert(i, Arc::clone(key));
-                }
-            }
-        }
-    }
-
-    /// Removes `key`; returns whether no holder is left.
-    fn remove(&mut self, key: &ServiceKey) -> bool {
-        match self {
-            Self::One(k) => **k == *key,
-            Self::Shared(v) => {
-                if let Ok(i) = v.binary_search_by(|k| (**k).cmp(key)) {
-                    v.remove(i);
-                }
-                match v.len() {
-                    0 => true,
-                    1 => {
-                        *self = Self::One(v.pop().expect("one left"));
-                        false
-                    }
-                    _ => false,
-                }
-            }
-        }
-    }
-}
 
 /// A source for one address of an automatic assignment.
 #[derive(Debug, Clone, Copy)]
@@ -223,9 +155,15 @@ pub struct Ipam {
     specs: Vec<PoolSpec>,
     /// Parallel to `specs`.
     allocs: Vec<Allocator>,
-    /// The key is shared (not copied) with `holders`.
-    services: BTreeMap<Arc<ServiceKey>, Held>,
-    holders: BTreeMap<IpAddr, Holders>,
+    /// Who holds what: one compact slot per Service, indexed by key and by address.
+    table: Table,
+    /// The sharing information of the Services with a sharing key, by slot (with an
+    /// empty `key`: the slot has it). A Service without one may share with nobody, so
+    /// nothing is kept for it (see [`NO_SHARING`]).
+    sharing: BTreeMap<SlotId, SharingInfo>,
+    /// For each sharing key, the addresses held by Services with that key, with how
+    /// many of them hold each: where [`Ipam::assign`] looks for an address to share.
+    by_sharing_key: BTreeMap<String, BTreeMap<IpAddr, u32>>,
 }
 
 impl Ipam {
@@ -247,8 +185,9 @@ impl Ipam {
         Ok(Self {
             specs: pools,
             allocs,
-            services: BTreeMap::new(),
-            holders: BTreeMap::new(),
+            table: Table::default(),
+            sharing: BTreeMap::new(),
+            by_sharing_key: BTreeMap::new(),
         })
     }
 
@@ -266,7 +205,7 @@ impl Ipam {
         let mut ipam = Self::new(pools)?;
         let mut report = RestoreReport::default();
         for (svc, addrs) in services {
-            if ipam.services.contains_key(&svc.key) {
+            if ipam.table.find(&svc.key).is_some() {
                 report.issues.push(RestoreIssue::RepeatedService {
                     service: svc.key.clone(),
                 });
@@ -317,13 +256,12 @@ impl Ipam {
         let requested = svc
             .requested_addresses()
             .map_err(|reason| AssignError::InvalidRequest { reason })?;
-        if let Some(held) = self.services.get(&svc.key) {
+        if let Some(held) = self.addresses(&svc.key) {
             let same = requested.is_empty()
-                || (requested.len() == held.addrs.len()
-                    && requested.iter().all(|a| held.addrs.contains(a)));
+                || (requested.len() == held.len() && requested.iter().all(|a| held.contains(a)));
             if same {
                 return Ok(Assignment {
-                    addresses: held.addrs.to_vec(),
+                    addresses: held.to_vec(),
                     changed: false,
                 });
             }
@@ -357,41 +295,52 @@ impl Ipam {
     ///
     /// An address shared with other Services stays held by them.
     pub fn release(&mut self, key: &ServiceKey) -> Vec<IpAddr> {
-        let Some(held) = self.services.remove(key) else {
+        let allocs = &mut self.allocs;
+        let Some((id, addrs)) = self.table.remove(key, |addr| {
+            for alloc in allocs.iter_mut() {
+                alloc.release(addr);
+            }
+        }) else {
             return Vec::new();
         };
-        for &addr in &held.addrs {
-            let Some(set) = self.holders.get_mut(&addr) else {
-                continue;
-            };
-            if set.remove(key) {
-                self.holders.remove(&addr);
-                for alloc in &mut self.allocs {
-                    alloc.release(addr);
+        if let Some(sharing) = self.sharing.remove(&id)
+            && let Some(sharing_key) = sharing.sharing_key
+            && let Some(held) = self.by_sharing_key.get_mut(&sharing_key)
+        {
+            for addr in &addrs {
+                if let Some(n) = held.get_mut(addr) {
+                    *n -= 1;
+                    if *n == 0 {
+                        held.remove(addr);
+                    }
                 }
             }
+            if held.is_empty() {
+                self.by_sharing_key.remove(&sharing_key);
+            }
         }
-        held.addrs.into_vec()
+        addrs
     }
 
     /// The addresses `key` holds.
     pub fn addresses(&self, key: &ServiceKey) -> Option<&[IpAddr]> {
-        self.services.get(key).map(|h| &*h.addrs)
+        self.table.find(key).map(|id| self.table.addrs(id))
     }
 
     /// Every assignment, ordered by Service key.
-    pub fn assignments(&self) -> impl Iterator<Item = (&ServiceKey, &[IpAddr])> + '_ {
-        self.services.iter().map(|(k, h)| (&**k, &*h.addrs))
+    ///
+    /// The keys are built on the call (the IPAM stores each key once, compactly), and
+    /// the order is sorted on the call: O(n log n) in the number of Services.
+    pub fn assignments(&self) -> impl Iterator<Item = (ServiceKey, &[IpAddr])> + '_ {
+        self.table
+            .ids_by_key()
+            .into_iter()
+            .map(|id| (self.table.key(id), self.table.addrs(id)))
     }
 
     /// The Services holding `addr`, ordered by key (more than one only when shared).
-    pub fn holders(&self, addr: IpAddr) -> impl Iterator<Item = &ServiceKey> + '_ {
-        self.holders
-            .get(&addr)
-            .map(Holders::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .map(|k| &**k)
+    pub fn holders(&self, addr: IpAddr) -> impl Iterator<Item = ServiceKey> + '_ {
+        self.table.holders(addr).map(|id| self.table.key(id))
     }
 
     /// The pool entries, in decision order (priority, then name).
@@ -433,12 +382,14 @@ impl Ipam {
 
     /// `Ok` when the holders of `addr` (if any) may share it with `sharing`.
     fn shareable(&self, addr: IpAddr, sharing: &SharingInfo) -> Result<(), (ServiceKey, String)> {
-        for key in self.holders(addr) {
-            if *key == sharing.key {
+        for id in self.table.holders(addr) {
+            if self.table.is(id, &sharing.key) {
                 continue;
             }
-            let other = self.services[key].sharing();
-            sharing.conflict(other).map_err(|r| (key.clone(), r))?;
+            let other = self.sharing.get(&id).unwrap_or(&NO_SHARING);
+            sharing
+                .conflict(other)
+                .map_err(|r| (self.table.key(id), r))?;
         }
         Ok(())
     }
@@ -484,19 +435,21 @@ impl Ipam {
     /// An address of `family` for `sharing` from pool `i`, without changing anything.
     ///
     /// With a sharing key, an address already held by compatible Services with the same
-    /// key is preferred (lowest first); finding it scans the held addresses, O(n).
+    /// key is preferred (lowest first); finding it walks the addresses held under that
+    /// sharing key only, never every held address.
     fn source(&self, i: usize, family: AddressFamily, sharing: &SharingInfo) -> Option<Source> {
-        if sharing.sharing_key.is_some() {
+        if let Some(sharing_key) = &sharing.sharing_key
+            && let Some(held) = self.by_sharing_key.get(sharing_key)
+        {
+            // IPv4 addresses order before IPv6 ones.
+            let first_v6 = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+            let candidates = match family {
+                AddressFamily::V4 => held.range(..first_v6),
+                AddressFamily::V6 => held.range(first_v6..),
+            };
             let pool = &self.specs[i].pool;
-            for (&addr, keys) in &self.holders {
-                if AddressFamily::of(addr) == family
-                    && pool.is_allowed(addr)
-                    && keys
-                        .as_slice()
-                        .iter()
-                        .any(|k| self.services[&**k].sharing().sharing_key == sharing.sharing_key)
-                    && self.shareable(addr, sharing).is_ok()
-                {
+            for &addr in candidates.map(|(addr, _)| addr) {
+                if pool.is_allowed(addr) && self.shareable(addr, sharing).is_ok() {
                     return Some(Source::Shared(addr));
                 }
             }
@@ -570,28 +523,22 @@ impl Ipam {
 
     /// Records `addrs` as held by `sharing.key` (the caller checked they may be).
     fn hold(&mut self, mut sharing: SharingInfo, addrs: Vec<IpAddr>) {
-        let key = Arc::new(std::mem::take(&mut sharing.key));
-        for &addr in &addrs {
-            match self.holders.entry(addr) {
-                std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().insert(&key),
-                std::collections::btree_map::Entry::Vacant(e) => {
-                    e.insert(Holders::One(Arc::clone(&key)));
-                    for alloc in &mut self.allocs {
-                        if alloc.pool().is_allowed(addr) && !alloc.is_allocated(addr) {
-                            alloc.allocate(addr).expect("allowed and not allocated");
-                        }
-                    }
+        let allocs = &mut self.allocs;
+        let id = self.table.insert(&sharing.key, addrs, |addr| {
+            for alloc in allocs.iter_mut() {
+                if alloc.pool().is_allowed(addr) && !alloc.is_allocated(addr) {
+                    alloc.allocate(addr).expect("allowed and not allocated");
                 }
             }
+        });
+        if let Some(sharing_key) = &sharing.sharing_key {
+            let held = self.by_sharing_key.entry(sharing_key.clone()).or_default();
+            for &addr in self.table.addrs(id) {
+                *held.entry(addr).or_insert(0) += 1;
+            }
+            sharing.key = ServiceKey::default();
+            self.sharing.insert(id, sharing);
         }
-        let sharing = sharing.sharing_key.is_some().then(|| Box::new(sharing));
-        self.services.insert(
-            key,
-            Held {
-                addrs: addrs.into_boxed_slice(),
-                sharing,
-            },
-        );
     }
 }
 

@@ -625,3 +625,111 @@ fn sharing_auto_reuses_and_release_keeps_shared() {
     ipam.release(&key("n", "b"));
     assert!(!ipam.allocator("p").unwrap().is_allocated(a[0]));
 }
+
+#[test]
+fn shared_holders_stay_ordered_through_churn() {
+    let mut ipam = Ipam::new(vec![spec("p", &["10.0.0.0/24"])]).unwrap();
+    let c = ipam.assign(&shared("n", "c", "k", 80)).unwrap().addresses;
+    let a = ipam.assign(&shared("n", "a", "k", 443)).unwrap().addresses;
+    let b = ipam.assign(&shared("n", "b", "k", 8080)).unwrap().addresses;
+    assert_eq!((&a, &b), (&c, &c));
+    let addr = c[0];
+    let holders = |ipam: &Ipam| ipam.holders(addr).collect::<Vec<_>>();
+    assert_eq!(
+        holders(&ipam),
+        [key("n", "a"), key("n", "b"), key("n", "c")]
+    );
+    assert_eq!(ipam.release(&key("n", "b")), [addr]);
+    ipam.release(&key("n", "a"));
+    assert_eq!(holders(&ipam), [key("n", "c")]);
+    assert!(ipam.allocator("p").unwrap().is_allocated(addr));
+    // The address is still offered to the sharing key, and still refused to others.
+    let d = ipam.assign(&shared("n", "d", "k", 443)).unwrap().addresses;
+    assert_eq!(d, [addr]);
+    assert_eq!(holders(&ipam), [key("n", "c"), key("n", "d")]);
+    let other = with_ann(
+        svc("n", "e"),
+        "metallb.io/loadBalancerIPs",
+        &addr.to_string(),
+    );
+    assert!(
+        matches!(ipam.assign(&other), Err(AssignError::InUse { by, .. }) if by == key("n", "c"))
+    );
+    ipam.release(&key("n", "c"));
+    ipam.release(&key("n", "d"));
+    assert_eq!(holders(&ipam), []);
+    assert!(!ipam.allocator("p").unwrap().is_allocated(addr));
+    assert_eq!(ipam.assignments().count(), 0);
+    // Freed, the address goes to the next Service, sharing key or not.
+    assert_eq!(ipam.assign(&svc("n", "f")).unwrap().addresses, [addr]);
+}
+
+#[test]
+fn restore_keeps_a_long_address_list() {
+    let pools = || vec![spec("p", &["10.0.0.0/24", "fd00::/120"])];
+    let long = ips(&["10.0.0.7", "fd00::7", "10.0.0.9", "fd00::9"]);
+    let input = vec![
+        (svc("n", "long"), long.clone()),
+        (svc("n", "one"), ips(&["10.0.0.8"])),
+        (svc("n", "late"), ips(&["10.0.0.9"])),
+    ];
+    let (mut ipam, report) = Ipam::restore(pools(), &input).unwrap();
+    assert_eq!(report.restored, 5);
+    assert!(matches!(
+        &report.issues[..],
+        [RestoreIssue::Duplicate { addr, kept, dropped, .. }]
+            if *addr == ip("10.0.0.9") && *kept == key("n", "long") && *dropped == key("n", "late")
+    ));
+    assert_eq!(ipam.addresses(&key("n", "long")), Some(&long[..]));
+    for &addr in &long {
+        assert_eq!(ipam.holders(addr).collect::<Vec<_>>(), [key("n", "long")]);
+        assert!(ipam.allocator("p").unwrap().is_allocated(addr));
+    }
+    // Unchanged when assigned again without a request.
+    let again = ipam.assign(&svc("n", "long")).unwrap();
+    assert_eq!((again.addresses, again.changed), (long.clone(), false));
+    assert_eq!(ipam.release(&key("n", "long")), long);
+    for &addr in &long {
+        assert_eq!(ipam.holders(addr).count(), 0);
+        assert!(!ipam.allocator("p").unwrap().is_allocated(addr));
+    }
+    assert_eq!(
+        ipam.assignments().collect::<Vec<_>>(),
+        [(key("n", "one"), &ips(&["10.0.0.8"])[..])]
+    );
+}
+
+#[test]
+fn assignments_order_by_namespace_then_name() {
+    let mut ipam = Ipam::new(vec![spec("p", &["10.0.0.0/24"])]).unwrap();
+    // Joined, "ab"+"c" sorts before "a"+"bd"; by namespace first, it sorts after.
+    for (ns, name) in [("ab", "c"), ("a", "bd"), ("", "z"), ("a", "")] {
+        ipam.assign(&svc(ns, name)).unwrap();
+    }
+    let keys: Vec<ServiceKey> = ipam.assignments().map(|(k, _)| k).collect();
+    assert_eq!(
+        keys,
+        [key("", "z"), key("a", ""), key("a", "bd"), key("ab", "c")]
+    );
+    assert_eq!(
+        ipam.addresses(&key("a", "bd")),
+        Some(&ips(&["10.0.0.1"])[..])
+    );
+    assert_eq!(ipam.addresses(&key("ab", "d")), None);
+    assert_eq!(ipam.addresses(&key("a", "b")), None);
+    // A clone is independent of the original.
+    let mut copy = ipam.clone();
+    copy.release(&key("a", "bd"));
+    assert_eq!(
+        copy.assign(&svc("x", "y")).unwrap().addresses,
+        ips(&["10.0.0.1"])
+    );
+    assert_eq!(
+        ipam.addresses(&key("a", "bd")),
+        Some(&ips(&["10.0.0.1"])[..])
+    );
+    assert_eq!(
+        ipam.holders(ip("10.0.0.1")).collect::<Vec<_>>(),
+        [key("a", "bd")]
+    );
+}

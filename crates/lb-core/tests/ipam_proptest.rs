@@ -119,9 +119,7 @@ fn run(services: &[Service], ops: &[(bool, usize)]) -> (Ipam, Vec<String>) {
 }
 
 fn snapshot(ipam: &Ipam) -> Vec<(ServiceKey, Vec<IpAddr>)> {
-    ipam.assignments()
-        .map(|(k, a)| (k.clone(), a.to_vec()))
-        .collect()
+    ipam.assignments().map(|(k, a)| (k, a.to_vec())).collect()
 }
 
 proptest! {
@@ -133,7 +131,7 @@ proptest! {
         let by_key: BTreeMap<_, _> = services.iter().map(|s| (s.key.clone(), s)).collect();
         let mut held: BTreeSet<IpAddr> = BTreeSet::new();
         for (key, addrs) in ipam.assignments() {
-            let svc = by_key[key];
+            let svc = by_key[&key];
             let v4 = addrs.iter().filter(|a| a.is_ipv4()).count();
             prop_assert!(v4 <= 1 && addrs.len() - v4 <= 1, "{key}: {addrs:?}");
             for &addr in addrs {
@@ -143,7 +141,7 @@ proptest! {
                 // Shared only where sharing allows.
                 for other in ipam.holders(addr) {
                     if other != key {
-                        prop_assert!(sharing_conflict(svc, by_key[other]).is_ok(), "{key} {other} {addr}");
+                        prop_assert!(sharing_conflict(svc, by_key[&other]).is_ok(), "{key} {other} {addr}");
                     }
                 }
                 prop_assert!(ipam.holders(addr).any(|k| k == key));
