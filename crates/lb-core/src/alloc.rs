@@ -73,6 +73,18 @@ impl Taken {
         }
     }
 
+    /// The highest index below `total` not taken, if any.
+    ///
+    /// Intervals are merged and non-adjacent, so only the last one matters: either it
+    /// stops short of `total - 1`, or the index just before its start is free.
+    fn highest_free(&self, total: u128) -> Option<u128> {
+        let top = total.checked_sub(1)?;
+        match self.intervals.last_key_value() {
+            Some((&start, &end)) if end >= top => start.checked_sub(1),
+            _ => Some(top),
+        }
+    }
+
     /// Marks free index `k` as taken, merging with neighbours.
     fn insert(&mut self, k: u128) {
         let mut start = k;
@@ -108,7 +120,8 @@ impl Taken {
     }
 }
 
-/// Hands out a pool's addresses: deterministic, lowest free allowed address first.
+/// Hands out a pool's addresses: deterministic, lowest free allowed address first, or
+/// highest first when the pool's [`PoolOptions::highest_first`](crate::PoolOptions::highest_first) is set.
 ///
 /// Every operation costs O(log n) in the number of allocated addresses (plus
 /// O(log r) in the number of the pool's ranges); excluded addresses are skipped
@@ -135,16 +148,21 @@ impl Allocator {
         &self.pool
     }
 
-    /// Allocates the lowest free allowed address of `family`.
+    /// Allocates the lowest free allowed address of `family`, or the highest when the
+    /// pool's [`PoolOptions::highest_first`](crate::PoolOptions::highest_first) is set.
     pub fn allocate_next(&mut self, family: AddressFamily) -> Result<IpAddr, AllocError> {
-        let k = self.taken(family).lowest_free();
-        let addr = self
-            .pool
-            .nth_allowed(family, k)
-            .ok_or_else(|| AllocError::Exhausted {
+        let taken = self.taken(family);
+        let k = if self.pool.options().highest_first {
+            taken.highest_free(self.pool.allowed_count(family))
+        } else {
+            Some(taken.lowest_free())
+        };
+        let Some((k, addr)) = k.and_then(|k| Some((k, self.pool.nth_allowed(family, k)?))) else {
+            return Err(AllocError::Exhausted {
                 pool: self.pool.name().to_owned(),
                 family,
-            })?;
+            });
+        };
         self.taken_mut(family).insert(k);
         Ok(addr)
     }

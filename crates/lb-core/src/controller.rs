@@ -37,7 +37,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use crate::ipam::{AssignError, Ipam, RestoreReport};
+use crate::ipam::{AssignError, Ipam, RestoreIssue, RestoreReport};
 use crate::select::PoolSpec;
 use crate::service::{
     KUBE_VIP_IPS_ANNOTATION, LB_ALLOW_SHARED_IP_ANNOTATION, LB_IPS_ANNOTATION, Service,
@@ -553,65 +553,48 @@ enum Outcome {
 }
 
 fn assign(ipam: &mut Ipam, state: &ServiceState, svc: &Service) -> Outcome {
-    let requested = svc.requested_addresses().unwrap_or_default();
     let held = ipam.addresses(&svc.key).map(<[IpAddr]>::to_vec);
     let mut replaced = None;
 
-    // Status addresses the IPAM does not hold: take them back if still allowed.
-    if held.is_none() && requested.is_empty() && !state.ingress.is_empty() {
-        let mut adopt = svc.clone();
-        let list = state
-            .ingress
+    // Status addresses the IPAM does not hold (no restore ran, or they were dropped as
+    // duplicates): take back what may be taken back.
+    let mut adopted = false;
+    if held.is_none() && !state.ingress.is_empty() {
+        let (kept, issues) = ipam.adopt(svc, &state.ingress);
+        adopted = kept > 0;
+        if let Some(RestoreIssue::Duplicate {
+            addr, kept, reason, ..
+        }) = issues
             .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>();
-        adopt
-            .annotations
-            .insert(LB_IPS_ANNOTATION.to_owned(), list.join(","));
-        match ipam.assign(&adopt) {
-            Ok(a) => {
-                return Outcome::Held {
-                    addresses: a.addresses,
-                    changed: a.changed,
-                    replaced: None,
-                };
-            }
-            Err(AssignError::OutsidePools { addr, reason }) => {
-                return Outcome::Flagged {
-                    keep: state.ingress.clone(),
-                    reason: reasons::ADDRESS_NOT_IN_POOL,
-                    message: not_in_pool_message(addr, &reason),
-                };
-            }
-            Err(AssignError::InUse { addr, by, reason }) => {
-                replaced = Some((
-                    state.ingress.clone(),
-                    format!("{addr} is held by {by}: {reason}"),
-                ));
-            }
-            // Anything else (e.g. the family policy changed): allocate afresh below.
-            Err(_) => {}
+            .find(|i| matches!(i, RestoreIssue::Duplicate { .. }))
+        {
+            // Part of the status is another Service's: start afresh.
+            ipam.release(&svc.key);
+            adopted = false;
+            replaced = Some((
+                state.ingress.clone(),
+                format!("{addr} is held by {kept}: {reason}"),
+            ));
         }
     }
 
     match ipam.assign(svc) {
-        Ok(a) => Outcome::Held {
-            addresses: a.addresses,
-            changed: a.changed || replaced.is_some(),
-            replaced,
-        },
-        Err(err) => {
-            let held = ipam.addresses(&svc.key).map(<[IpAddr]>::to_vec);
-            if let AssignError::OutsidePools { addr, reason } = &err
-                && held.is_none()
-                && state.ingress.contains(addr)
-            {
+        Ok(a) => {
+            if let Some((addr, why)) = ipam.outside_pools(svc).into_iter().next() {
                 return Outcome::Flagged {
-                    keep: state.ingress.clone(),
+                    keep: a.addresses,
                     reason: reasons::ADDRESS_NOT_IN_POOL,
-                    message: not_in_pool_message(*addr, reason),
+                    message: not_in_pool_message(addr, &why),
                 };
             }
+            Outcome::Held {
+                addresses: a.addresses,
+                changed: a.changed || adopted || replaced.is_some(),
+                replaced,
+            }
+        }
+        Err(err) => {
+            let held = ipam.addresses(&svc.key).map(<[IpAddr]>::to_vec);
             let (reason, advice) = match &err {
                 AssignError::OutsidePools { .. } => (
                     reasons::ADDRESS_OUTSIDE_POOLS,

@@ -98,7 +98,8 @@ pub enum RestoreIssue {
         /// Why they may not share it.
         reason: String,
     },
-    /// A Service held an address in no pool that may serve it; it was not restored.
+    /// A Service holds an address in no pool that may serve it (the pool shrank or
+    /// changed); it keeps it, flagged, and nothing is moved.
     OutsidePools {
         /// The Service.
         service: ServiceKey,
@@ -140,7 +141,8 @@ static NO_SHARING: SharingInfo = SharingInfo {
 enum Source {
     /// Reuse an address already held by compatible sharers.
     Shared(IpAddr),
-    /// Allocate the lowest free address of the family from the pool.
+    /// Allocate the next free address of the family from the pool (lowest, or highest
+    /// with `highest_first`).
     Fresh(AddressFamily),
 }
 
@@ -194,10 +196,10 @@ impl Ipam {
     /// Rebuilds the state from existing assignments before anything new is allocated.
     ///
     /// Entries are restored in slice order (the caller passes them oldest first, e.g. by
-    /// creation timestamp then key). An address outside every pool that may serve its
-    /// Service, or claimed by a later Service that may not share it with the holder, is
-    /// reported and not restored; nothing is moved. The other addresses of that Service
-    /// are kept.
+    /// creation timestamp then key); see [`Ipam::adopt`]. An address claimed by a later
+    /// Service that may not share it with the holder is reported and not restored; an
+    /// address outside every pool that may serve its Service is reported and kept
+    /// (flagged, never handed to another Service); nothing is moved.
     pub fn restore(
         pools: Vec<PoolSpec>,
         services: &[(Service, Vec<IpAddr>)],
@@ -205,43 +207,70 @@ impl Ipam {
         let mut ipam = Self::new(pools)?;
         let mut report = RestoreReport::default();
         for (svc, addrs) in services {
-            if ipam.table.find(&svc.key).is_some() {
-                report.issues.push(RestoreIssue::RepeatedService {
-                    service: svc.key.clone(),
+            let (restored, issues) = ipam.adopt(svc, addrs);
+            report.restored += restored;
+            report.issues.extend(issues);
+        }
+        Ok((ipam, report))
+    }
+
+    /// Takes over an existing assignment of `svc` (what [`Ipam::restore`] does for each
+    /// entry; also for a Service met later whose status lists addresses the IPAM does
+    /// not hold). Returns the number of addresses kept and the problems found.
+    ///
+    /// An address claimed by a Service it may not be shared with is not taken
+    /// ([`RestoreIssue::Duplicate`]). An address in no pool that may serve `svc` (the pool
+    /// shrank or changed) is reported ([`RestoreIssue::OutsidePools`]) but **kept**: it
+    /// stays the Service's, is never handed to anyone else, and counts for sharing, until
+    /// the Service is released or given other addresses; nothing is moved. A Service
+    /// that already holds addresses is left as it is ([`RestoreIssue::RepeatedService`]).
+    pub fn adopt(&mut self, svc: &Service, addrs: &[IpAddr]) -> (usize, Vec<RestoreIssue>) {
+        let mut issues = Vec::new();
+        if self.table.find(&svc.key).is_some() {
+            issues.push(RestoreIssue::RepeatedService {
+                service: svc.key.clone(),
+            });
+            return (0, issues);
+        }
+        let sharing = SharingInfo::of(svc);
+        let mut kept = Vec::new();
+        for &addr in addrs {
+            if kept.contains(&addr) {
+                continue;
+            }
+            if let Err((by, reason)) = self.shareable(addr, &sharing) {
+                issues.push(RestoreIssue::Duplicate {
+                    addr,
+                    kept: by,
+                    dropped: svc.key.clone(),
+                    reason,
                 });
                 continue;
             }
-            let sharing = SharingInfo::of(svc);
-            let mut kept = Vec::new();
-            for &addr in addrs {
-                if kept.contains(&addr) {
-                    continue;
-                }
-                if let Err(reason) = ipam.serving_pool(svc, addr) {
-                    report.issues.push(RestoreIssue::OutsidePools {
-                        service: svc.key.clone(),
-                        addr,
-                        reason,
-                    });
-                    continue;
-                }
-                if let Err((by, reason)) = ipam.shareable(addr, &sharing) {
-                    report.issues.push(RestoreIssue::Duplicate {
-                        addr,
-                        kept: by,
-                        dropped: svc.key.clone(),
-                        reason,
-                    });
-                    continue;
-                }
-                kept.push(addr);
+            if let Err(reason) = self.serving_pool(svc, addr) {
+                issues.push(RestoreIssue::OutsidePools {
+                    service: svc.key.clone(),
+                    addr,
+                    reason,
+                });
             }
-            if !kept.is_empty() {
-                report.restored += kept.len();
-                ipam.hold(sharing, kept);
-            }
+            kept.push(addr);
         }
-        Ok((ipam, report))
+        let restored = kept.len();
+        if !kept.is_empty() {
+            self.hold(sharing, kept);
+        }
+        (restored, issues)
+    }
+
+    /// The addresses `key` holds that no pool serving `svc` allows any more (kept by
+    /// [`Ipam::adopt`] or [`Ipam::restore`] after a pool shrank), with the reason.
+    pub fn outside_pools(&self, svc: &Service) -> Vec<(IpAddr, String)> {
+        self.addresses(&svc.key)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|&a| self.serving_pool(svc, a).err().map(|why| (a, why)))
+            .collect()
     }
 
     /// Gives `svc` its addresses, or says why it cannot have any.
@@ -250,23 +279,40 @@ impl Ipam {
     /// `metallb.io/loadBalancerIPs`, then `spec.loadBalancerIP`) are taken exactly;
     /// otherwise the first pool in [`select_pools`] order that may auto-assign and has
     /// free addresses serves the families `ip_family_policy` asks for. A Service that
-    /// already holds addresses keeps them unless it now requests different ones; on any
-    /// error the state is unchanged.
+    /// already holds addresses keeps them unless it now requests different ones, or its
+    /// own change (sharing key, ports, traffic policy) makes it incompatible with the
+    /// Services it shares an address with: then it gives that address up and is served
+    /// like a new Service. Otherwise, on any error the state is unchanged.
     pub fn assign(&mut self, svc: &Service) -> Result<Assignment, AssignError> {
         let requested = svc
             .requested_addresses()
             .map_err(|reason| AssignError::InvalidRequest { reason })?;
+        let sharing = SharingInfo::of(svc);
         if let Some(held) = self.addresses(&svc.key) {
-            let same = requested.is_empty()
-                || (requested.len() == held.len() && requested.iter().all(|a| held.contains(a)));
-            if same {
-                return Ok(Assignment {
-                    addresses: held.to_vec(),
-                    changed: false,
-                });
+            let held = held.to_vec();
+            if !held.iter().all(|&a| self.shareable(a, &sharing).is_ok()) {
+                // The Service's own change (sharing key, ports, policy) makes it
+                // incompatible with the Services it shares an address with: it gives
+                // its addresses up and is served as a new Service.
+                self.release(&svc.key);
+            } else {
+                if self.sharing_changed(&svc.key, &sharing) {
+                    // New sharing key, ports or policy, still compatible: keep the
+                    // addresses and remember the new rules for the next sharer.
+                    self.release(&svc.key);
+                    self.hold(sharing.clone(), held.clone());
+                }
+                let same = requested.is_empty()
+                    || (requested.len() == held.len()
+                        && requested.iter().all(|a| held.contains(a)));
+                if same {
+                    return Ok(Assignment {
+                        addresses: held,
+                        changed: false,
+                    });
+                }
             }
         }
-        let sharing = SharingInfo::of(svc);
         let addrs = if requested.is_empty() {
             let sources = self.plan_auto(svc, &sharing)?;
             self.release(&svc.key);
@@ -377,6 +423,23 @@ impl Ipam {
             Err("it is in no pool's ranges; add it to a pool or request another address".into())
         } else {
             Err(why.join("; "))
+        }
+    }
+
+    /// Whether the sharing rules stored for `key` differ from `sharing` in a way that
+    /// matters (ports and policy matter only with a sharing key).
+    fn sharing_changed(&self, key: &ServiceKey, sharing: &SharingInfo) -> bool {
+        let Some(id) = self.table.find(key) else {
+            return false;
+        };
+        match (self.sharing.get(&id), &sharing.sharing_key) {
+            (None, None) => false,
+            (Some(old), Some(new_key)) => {
+                old.sharing_key.as_ref() != Some(new_key)
+                    || old.ports != sharing.ports
+                    || old.policy != sharing.policy
+            }
+            _ => true,
         }
     }
 

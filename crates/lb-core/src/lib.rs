@@ -10,35 +10,26 @@
 //! of allocated addresses. The same model reads kube-vip-cloud-provider ConfigMaps,
 //! MetalLB `IPAddressPool` objects and this project's own pool resource.
 //!
-//! # Status
+//! # Contents
 //!
-//! Address ranges, pools, the allocator, the Service model, pool selection and the
-//! IPAM decisions exist:
+//! - Pools and allocation: [`AddressRange`], [`Pool`] ([`PoolOptions`]), [`Allocator`]
+//!   (lowest free allowed address in O(log n)), [`PoolSpec`] and [`select_pools`]
+//!   (priority, namespaces, namespace and service [`LabelSelector`]s), and [`config`]:
+//!   kube-vip-cloud-provider ConfigMaps, MetalLB `IPAddressPool` objects and this
+//!   project's `AddressPool` resource read into one model.
+//! - The IPAM: [`Service`], [`Ipam`] (assign, release, [`Ipam::restore`] and
+//!   [`Ipam::adopt`] of existing assignments before anything new, requested addresses
+//!   and pools checked with typed [`AssignError`]s, dual-stack, sharing per
+//!   [`sharing_conflict`]).
+//! - Controller decisions: [`decide`] gives the finalizer, status, condition,
+//!   annotations and Events for one [`ServiceState`]; [`restore_ipam`] rebuilds the IPAM
+//!   from every Service's status at start-up.
+//! - Speaker election: [`Speaker`], one node's state machine over per-node leases, and
+//!   [`assign_owners`], the pure rendezvous-hash decision of which nodes announce which
+//!   address (one owner in layer 2, every eligible node in BGP).
 //!
-//! - [`AddressRange`]: an inclusive IPv4 or IPv6 range parsed from a CIDR
-//!   (`10.0.0.0/24`) or a range (`10.0.0.10-10.0.0.20`, `10.0.0.10 - 10.0.0.20`).
-//! - [`Pool`]: named ranges minus excluded addresses ([`PoolOptions`]: MetalLB
-//!   `avoidBuggyIPs`, and skipping IPv4 CIDR network and broadcast addresses);
-//!   [`pools_overlap`] reports addresses shared by two pools.
-//! - [`Allocator`]: per-pool, deterministic lowest-free-first allocation in O(log n)
-//!   of the allocated addresses.
-//! - [`Service`] / [`ServiceKey`]: the parts of a Service the IPAM reads (requested
-//!   addresses from `kube-vip.io/loadbalancerIPs`, `metallb.io/loadBalancerIPs` and
-//!   `spec.loadBalancerIP`; `metallb.io/address-pool`; `metallb.io/allow-shared-ip`).
-//! - [`PoolSpec`] and [`select_pools`]: which pools may serve a Service (namespaces,
-//!   label selector, requested pool), ordered by priority (lower first) then name.
-//! - [`Ipam`]: assignments with typed, explained errors ([`AssignError`]), idempotent
-//!   [`Ipam::assign`], [`Ipam::release`], [`Ipam::restore`] of existing assignments
-//!   before anything new (duplicates and out-of-pool addresses reported in a
-//!   [`RestoreReport`], never moved), dual-stack per `ipFamilyPolicy` (both families
-//!   from one pool), and MetalLB-style sharing ([`sharing_conflict`]).
-//!
-//! - [`config`]: kube-vip-cloud-provider ConfigMaps, MetalLB `IPAddressPool` objects
-//!   and this project's own `AddressPool` resource (JSON) read into one model.
-//!
-//! Service status, reconcile and election are not written yet. The IPAM does not filter on `loadBalancerClass` (the caller
-//! decides which Services it handles), and a Service that keeps its addresses keeps
-//! the ports and sharing key it had when it got them until it is released.
+//! The names this project uses (class, annotations, condition, lease) are listed in the
+//! crate README.
 //!
 //! ```
 //! use lb_core::{Ipam, Pool, PoolOptions, PoolSpec, Service};

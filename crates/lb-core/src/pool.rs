@@ -5,13 +5,19 @@ use std::net::IpAddr;
 
 use crate::range::{AddressFamily, AddressRange, from_u128, to_u128};
 
-/// How a pool trims its ranges.
+/// How a pool trims its ranges and in which order it hands out addresses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct PoolOptions {
     /// Exclude IPv4 addresses ending in `.0` and `.255` (MetalLB `avoidBuggyIPs`).
     pub avoid_buggy_ips: bool,
     /// Exclude the network and broadcast address of IPv4 CIDR ranges shorter than /31.
     pub skip_network_and_broadcast: bool,
+    /// Allocation order of [`Allocator::allocate_next`](crate::Allocator::allocate_next):
+    /// `false` (the default) hands out the lowest free allowed address of a family
+    /// first, `true` the highest (kube-vip `search-order=desc`, our `AddressPool`
+    /// `allocationOrder: HighestFirst`). Either way excluded addresses are never
+    /// handed out, and the order does not change which addresses are allowed.
+    pub highest_first: bool,
 }
 
 /// Why an address inside a pool's ranges may not be allocated.

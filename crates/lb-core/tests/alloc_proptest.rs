@@ -42,14 +42,21 @@ fn range_strategy() -> impl Strategy<Value = AddressRange> {
     prop_oneof![cidr, span]
 }
 
+/// A pool of up to four non-overlapping ranges, any options, either allocation order.
 fn pool_strategy() -> impl Strategy<Value = Pool> {
+    pool_strategy_ordered(any::<bool>())
+}
+
+/// A pool as [`pool_strategy`] whose `highest_first` comes from `order`.
+fn pool_strategy_ordered(order: impl Strategy<Value = bool>) -> impl Strategy<Value = Pool> {
     (
         prop::collection::vec(range_strategy(), 1..5),
         any::<bool>(),
         any::<bool>(),
+        order,
     )
         .prop_map(
-            |(candidates, avoid_buggy_ips, skip_network_and_broadcast)| {
+            |(candidates, avoid_buggy_ips, skip_network_and_broadcast, highest_first)| {
                 let mut ranges: Vec<AddressRange> = Vec::new();
                 for r in candidates {
                     if !ranges.iter().any(|k| k.overlaps(&r)) {
@@ -59,6 +66,7 @@ fn pool_strategy() -> impl Strategy<Value = Pool> {
                 let options = PoolOptions {
                     avoid_buggy_ips,
                     skip_network_and_broadcast,
+                    highest_first,
                 };
                 Pool::new("prop", ranges, options).unwrap()
             },
@@ -125,13 +133,16 @@ proptest! {
         for op in ops {
             match op {
                 Op::Next(v6) => {
-                    let want = allowed
-                        .iter()
-                        .find(|a| a.is_ipv6() == v6 && !taken.contains(a))
-                        .copied();
+                    let free = |a: &&IpAddr| a.is_ipv6() == v6 && !taken.contains(*a);
+                    let want = if pool.options().highest_first {
+                        allowed.iter().rev().find(free)
+                    } else {
+                        allowed.iter().find(free)
+                    }
+                    .copied();
                     match alloc.allocate_next(family(v6)) {
                         Ok(got) => {
-                            prop_assert_eq!(Some(got), want, "lowest free allowed address");
+                            prop_assert_eq!(Some(got), want, "first free allowed address in order");
                             prop_assert!(taken.insert(got), "{} handed out twice", got);
                         }
                         Err(AllocError::Exhausted { .. }) => prop_assert_eq!(want, None),
@@ -178,15 +189,73 @@ proptest! {
     #[test]
     fn draining_yields_every_allowed_address_once_in_order(pool in pool_strategy()) {
         let allowed = brute_force_allowed(&pool);
+        let highest_first = pool.options().highest_first;
         let mut alloc = Allocator::new(pool);
         let mut got = Vec::new();
         for v6 in [false, true] {
-            while let Ok(a) = alloc.allocate_next(family(v6)) {
-                got.push(a);
+            // One past the free count: a repeated address fails below instead of looping.
+            for _ in 0..=alloc.free_count(family(v6)) {
+                match alloc.allocate_next(family(v6)) {
+                    Ok(a) => got.push(a),
+                    Err(_) => break,
+                }
             }
             prop_assert_eq!(alloc.free_count(family(v6)), 0);
         }
-        prop_assert_eq!(got, allowed.into_iter().collect::<Vec<_>>());
+        let mut want: Vec<IpAddr> = Vec::new();
+        for v6 in [false, true] {
+            let fam = allowed.iter().filter(|a| a.is_ipv6() == v6).copied();
+            if highest_first {
+                want.extend(fam.rev());
+            } else {
+                want.extend(fam);
+            }
+        }
+        prop_assert_eq!(got, want);
+    }
+
+    /// Highest-first allocation against a naive model that walks the address window
+    /// down from its top and takes the first allowed, free address.
+    #[test]
+    fn highest_first_matches_top_down_scan(
+        pool in pool_strategy_ordered(Just(true)),
+        ops in prop::collection::vec(op_strategy(), 0..200),
+    ) {
+        let allowed = brute_force_allowed(&pool);
+        let mut alloc = Allocator::new(pool.clone());
+        let mut taken: BTreeSet<IpAddr> = BTreeSet::new();
+        for op in ops {
+            match op {
+                Op::Next(v6) => {
+                    let want = (0..WINDOW)
+                        .rev()
+                        .map(|off| addr(v6, off))
+                        .find(|a| allowed.contains(a) && !taken.contains(a));
+                    let got = alloc.allocate_next(family(v6)).ok();
+                    prop_assert_eq!(got, want, "highest free allowed address");
+                    if let Some(a) = got {
+                        prop_assert!(pool.is_allowed(a) && pool.exclusion(a).is_none());
+                        taken.insert(a);
+                    }
+                }
+                Op::Allocate(v6, off) => {
+                    let a = addr(v6, off);
+                    let ok = alloc.allocate(a).is_ok();
+                    prop_assert_eq!(ok, allowed.contains(&a) && !taken.contains(&a));
+                    if ok {
+                        taken.insert(a);
+                    }
+                }
+                Op::Release(v6, off) => {
+                    let a = addr(v6, off);
+                    prop_assert_eq!(alloc.release(a), taken.remove(&a));
+                }
+            }
+        }
+        prop_assert_eq!(
+            alloc.allocated().collect::<Vec<_>>(),
+            taken.into_iter().collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -162,16 +162,13 @@ fn option_keys_and_warnings() {
         })
         .collect();
     assert_eq!(unknown, ["allow-share-", "cidr-", "loadbalancer-class"]);
-    let not_enforced: Vec<_> = cfg
-        .report
-        .warnings
-        .iter()
-        .filter_map(|w| match w {
-            ConfigWarning::NotEnforced { field, .. } => Some(field.as_str()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(not_enforced, ["search-order"]);
+    // search-order=desc is applied, so it is not reported as not enforced.
+    assert_eq!(
+        cfg.report.warnings.len(),
+        unknown.len(),
+        "{:?}",
+        cfg.report.warnings
+    );
 
     let asc = kube_vip_pools(&data(&[("search-order", "asc")])).unwrap();
     assert!(!asc.search_order_desc);
@@ -238,6 +235,13 @@ fn fixture_configmap() {
     assert!(!cfg.skip_end_ips_in_cidr);
     assert_eq!(cfg.allow_share, BTreeSet::from(["web".to_owned()]));
     assert!(cfg.report.overlaps.is_empty());
+    assert!(cfg.report.warnings.is_empty(), "{:?}", cfg.report.warnings);
+    assert!(
+        cfg.report
+            .pools
+            .iter()
+            .all(|p| p.pool.options().highest_first)
+    );
     let a = find(&cfg.report.pools, "cidr-a");
     assert_eq!(a.pool.allowed_count(AddressFamily::V6), 4);
 
@@ -333,4 +337,94 @@ fn skip_end_ips_through_ipam() {
         .collect();
     assert_eq!(got, [ip("10.0.1.1"), ip("10.0.1.2")]);
     assert!(ipam.assign(&Service::new("a", "s2")).is_err());
+}
+
+#[test]
+fn search_order_reaches_every_pool() {
+    // search-order value (None: key absent), expected highest_first
+    let table: &[(Option<&str>, bool)] = &[
+        (None, false),
+        (Some("asc"), false),
+        (Some(""), false),
+        (Some("desc"), true),
+        (Some(" desc "), true),
+    ];
+    for &(order, desc) in table {
+        let mut d = data(&[
+            ("cidr-a", "10.0.1.0/30"),
+            ("cidr-global", "10.0.0.0/30,fd00::/126"),
+            ("range-a", "10.0.2.1-10.0.2.3"),
+            ("range-global", "10.0.3.1-10.0.3.3"),
+            ("skip-end-ips-in-cidr", "true"),
+        ]);
+        if let Some(o) = order {
+            d.insert("search-order".into(), o.into());
+        }
+        let cfg = kube_vip_pools(&d).unwrap();
+        assert_eq!(cfg.search_order_desc, desc, "{order:?}");
+        assert_eq!(cfg.report.pools.len(), 4);
+        for p in &cfg.report.pools {
+            let opts = p.pool.options();
+            assert_eq!(opts.highest_first, desc, "{order:?} {}", p.name());
+            // The order does not disturb the other options.
+            assert_eq!(
+                opts.skip_network_and_broadcast,
+                p.name().starts_with("cidr-"),
+                "{order:?} {}",
+                p.name()
+            );
+            assert!(!opts.avoid_buggy_ips);
+        }
+        assert!(
+            !cfg.report
+                .warnings
+                .iter()
+                .any(|w| matches!(w, ConfigWarning::NotEnforced { .. })),
+            "{order:?}: {:?}",
+            cfg.report.warnings
+        );
+        assert!(cfg.report.warnings.is_empty(), "{order:?}");
+    }
+}
+
+/// With `search-order=desc` each pool hands out its highest free address first; the
+/// lookup order between pools stays cidr-ns, cidr-global, range-ns, range-global.
+#[test]
+fn search_order_desc_through_ipam() {
+    let cfg = kube_vip_pools(&data(&[
+        ("cidr-a", "10.0.1.0/30"),
+        ("cidr-global", "10.0.0.0/31,fd00::/126"),
+        ("range-global", "10.0.3.1-10.0.3.2"),
+        ("skip-end-ips-in-cidr", "true"),
+        ("search-order", "desc"),
+    ]))
+    .unwrap();
+    let mut ipam = Ipam::new(cfg.report.pools).unwrap();
+    let expect = [
+        "10.0.1.2", "10.0.1.1", // cidr-a, without network and broadcast
+        "10.0.0.1", "10.0.0.0", // cidr-global: a /31 is not trimmed
+        "10.0.3.2", "10.0.3.1", // range-global
+    ];
+    for (i, want) in expect.iter().enumerate() {
+        let svc = Service::new("a", format!("s{i}"));
+        assert_eq!(
+            ipam.assign(&svc).unwrap().addresses,
+            [ip(want)],
+            "service {i}"
+        );
+    }
+    let err = ipam.assign(&Service::new("a", "last")).unwrap_err();
+    assert!(matches!(err, AssignError::Exhausted { .. }), "{err}");
+
+    // A released address is the highest free one of its pool again.
+    ipam.release(&lb_core::ServiceKey::new("a", "s1"));
+    assert_eq!(
+        ipam.assign(&Service::new("a", "again")).unwrap().addresses,
+        [ip("10.0.1.1")]
+    );
+
+    // IPv6 from the top of its CIDR too.
+    let mut v6 = Service::new("b", "v6");
+    v6.ip_families = vec![AddressFamily::V6];
+    assert_eq!(ipam.assign(&v6).unwrap().addresses, [ip("fd00::3")]);
 }

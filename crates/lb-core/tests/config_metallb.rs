@@ -125,7 +125,7 @@ fn good_fields() {
             p.pool.options(),
             PoolOptions {
                 avoid_buggy_ips: buggy,
-                skip_network_and_broadcast: false
+                ..PoolOptions::default()
             },
             "{spec}"
         );

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use lb_core::config::{
     ADDRESS_POOL_KIND, LB_API_GROUP, LB_API_VERSION, LOAD_BALANCER_CLASS, native_pools_from_json,
 };
-use lb_core::{AddressFamily, ConfigParseError, PoolOptions};
+use lb_core::{AddressFamily, ConfigParseError, Ipam, PoolOptions, Service};
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -47,6 +47,14 @@ fn good_fields() {
     let buggy = PoolOptions {
         avoid_buggy_ips: true,
         ..none
+    };
+    let desc = PoolOptions {
+        highest_first: true,
+        ..none
+    };
+    let desc_skip = PoolOptions {
+        highest_first: true,
+        ..skip
     };
     let table: &[Row] = &[
         (
@@ -112,6 +120,33 @@ fn good_fields() {
             &[],
             256,
         ),
+        (
+            r#"{"addresses":["10.0.0.0/24"],"allocationOrder":"LowestFirst"}"#,
+            none,
+            true,
+            0,
+            None,
+            &[],
+            256,
+        ),
+        (
+            r#"{"addresses":["10.0.0.0/24"],"allocationOrder":"HighestFirst"}"#,
+            desc,
+            true,
+            0,
+            None,
+            &[],
+            256,
+        ),
+        (
+            r#"{"addresses":["10.0.0.0/24"],"allocationOrder":"HighestFirst","skipNetworkAndBroadcast":true}"#,
+            desc_skip,
+            true,
+            0,
+            None,
+            &[],
+            254,
+        ),
     ];
     for &(spec, options, auto, prio, ns, sel, v4) in table {
         let report =
@@ -171,6 +206,22 @@ fn bad_fields() {
             r#"{"addresses":["10.0.0.0/24","10.0.0.7-10.0.0.9"]}"#,
             "overlap",
         ),
+        (
+            r#"{"addresses":["10.0.0.0/24"],"allocationOrder":"Desc"}"#,
+            "allocationOrder: unknown value \"Desc\", expected \"LowestFirst\" or \"HighestFirst\"",
+        ),
+        (
+            r#"{"addresses":["10.0.0.0/24"],"allocationOrder":"highestFirst"}"#,
+            "allocationOrder: unknown value \"highestFirst\"",
+        ),
+        (
+            r#"{"addresses":["10.0.0.0/24"],"allocationOrder":true}"#,
+            "allocationOrder: invalid type: boolean",
+        ),
+        (
+            r#"{"addresses":["10.0.0.0/24"],"allocationOrder":null}"#,
+            "allocationOrder",
+        ),
     ];
     for &(spec, needle) in table {
         let err = native_pools_from_json(&object("p", spec)).unwrap_err();
@@ -202,6 +253,7 @@ fn fixture_list() {
         selector_labels(&lab.service_selectors),
         BTreeMap::from([("lb".to_owned(), "lab".to_owned())])
     );
+    assert!(!lab.pool.options().highest_first);
     assert_eq!(spare.name(), "spare");
     assert!(!spare.auto_assign);
     assert_eq!(report.overlaps.len(), 1);
@@ -209,6 +261,40 @@ fn fixture_list() {
         report.overlaps[0].spans,
         [(ip("10.20.0.200"), ip("10.20.0.255"))]
     );
+}
+
+#[test]
+fn allocation_order_through_ipam() {
+    let json = format!(
+        r#"{{"apiVersion":"v1","kind":"List","items":[{},{}]}}"#,
+        object(
+            "down",
+            r#"{"addresses":["10.0.0.0/29","fd00::/126"],"skipNetworkAndBroadcast":true,"allocationOrder":"HighestFirst","serviceAllocation":{"priority":1}}"#
+        ),
+        object(
+            "up",
+            r#"{"addresses":["10.0.1.0/31"],"allocationOrder":"LowestFirst","serviceAllocation":{"priority":2}}"#
+        ),
+    );
+    let report = native_pools_from_json(&json).unwrap();
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    let mut ipam = Ipam::new(report.pools).unwrap();
+    let got: Vec<IpAddr> = (0..8)
+        .map(|i| {
+            ipam.assign(&Service::new("n", format!("s{i}")))
+                .unwrap()
+                .addresses[0]
+        })
+        .collect();
+    let want = [
+        "10.0.0.6", "10.0.0.5", "10.0.0.4", "10.0.0.3", "10.0.0.2", "10.0.0.1", // down
+        "10.0.1.0", "10.0.1.1", // up
+    ]
+    .map(ip);
+    assert_eq!(got, want);
+    let mut v6 = Service::new("n", "v6");
+    v6.ip_families = vec![AddressFamily::V6];
+    assert_eq!(ipam.assign(&v6).unwrap().addresses, [ip("fd00::3")]);
 }
 
 fn selector_labels(sels: &[lb_core::LabelSelector]) -> BTreeMap<String, String> {

@@ -429,7 +429,7 @@ fn restore_reports_duplicates_and_outside() {
         (svc("ns", "old"), ips(&["10.0.0.7"])),
     ];
     let (mut ipam, report) = Ipam::restore(pools, &services).unwrap();
-    assert_eq!(report.restored, 2);
+    assert_eq!(report.restored, 3);
     assert_eq!(report.issues.len(), 3);
     assert!(matches!(
         &report.issues[0],
@@ -455,7 +455,40 @@ fn restore_reports_duplicates_and_outside() {
         ipam.addresses(&key("ns", "new")).unwrap(),
         ips(&["10.0.0.6"])
     );
-    assert!(ipam.addresses(&key("ns", "lost")).is_none());
+    // Kept, flagged, not moved; nobody else can have it, nor share it without the rules.
+    assert_eq!(
+        ipam.addresses(&key("ns", "lost")).unwrap(),
+        ips(&["192.0.2.1"])
+    );
+    assert_eq!(
+        ipam.outside_pools(&svc("ns", "lost"))
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect::<Vec<_>>(),
+        ips(&["192.0.2.1"])
+    );
+    assert!(ipam.outside_pools(&svc("ns", "old")).is_empty());
+    let thief = with_ann(
+        svc("ns", "thief"),
+        "metallb.io/loadBalancerIPs",
+        "192.0.2.1",
+    );
+    assert!(matches!(
+        ipam.assign(&thief),
+        Err(AssignError::OutsidePools { .. })
+    ));
+    // Releasing it frees nothing in any pool.
+    let before = ipam
+        .allocator("p")
+        .unwrap()
+        .allocated_count(lb_core::AddressFamily::V4);
+    assert_eq!(ipam.release(&key("ns", "lost")), ips(&["192.0.2.1"]));
+    assert_eq!(
+        ipam.allocator("p")
+            .unwrap()
+            .allocated_count(lb_core::AddressFamily::V4),
+        before
+    );
     // New allocations come after restore and avoid restored addresses.
     assert_eq!(
         ipam.assign(&svc("ns", "x")).unwrap().addresses,

@@ -21,8 +21,9 @@ pub struct KubeVipConfig {
     /// The pools (one per `cidr-*` / `range-*` key, named after the key), warnings and
     /// overlaps.
     pub report: ConfigReport,
-    /// `search-order=desc`: kube-vip then scans from the highest address. Recorded, not
-    /// applied: the allocator hands out the lowest free address.
+    /// `search-order=desc`: addresses are handed out from the end of each pool, highest
+    /// free first. Applied: every pool of [`Self::report`] then has
+    /// [`PoolOptions::highest_first`] set.
     pub search_order_desc: bool,
     /// `skip-end-ips-in-cidr=true`.
     pub skip_end_ips_in_cidr: bool,
@@ -61,9 +62,12 @@ fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigParseError> {
 /// are not handed out; IPv6 CIDRs and `range-` pools are never trimmed. Without the key
 /// every address of a CIDR is used.
 ///
+/// `search-order=desc` sets [`PoolOptions::highest_first`] on every pool: each pool
+/// hands out its highest free allowed address of a family first (the lookup order
+/// between pools is unchanged); `asc` or an empty value keeps lowest first.
+///
 /// Differences from kube-vip: entries of one key may not overlap (kube-vip merges
-/// them; here it is a [`ConfigParseError::Pool`] naming the key); `search-order=desc`
-/// is recorded with a [`ConfigWarning::NotEnforced`]. Unknown keys
+/// them; here it is a [`ConfigParseError::Pool`] naming the key). Unknown keys
 /// give a [`ConfigWarning::UnknownKey`]. Errors name the key.
 pub fn kube_vip_pools(data: &BTreeMap<String, String>) -> Result<KubeVipConfig, ConfigParseError> {
     let mut warnings = Vec::new();
@@ -85,12 +89,6 @@ pub fn kube_vip_pools(data: &BTreeMap<String, String>) -> Result<KubeVipConfig, 
                     });
                 }
             };
-            if search_order_desc {
-                warnings.push(ConfigWarning::NotEnforced {
-                    field: key.clone(),
-                    reason: "addresses are handed out lowest first",
-                });
-            }
         } else if key == "skip-end-ips-in-cidr" {
             skip_end = parse_bool(key, value)?;
         } else if let Some(ns) = key.strip_prefix("allow-share-") {
@@ -130,6 +128,7 @@ pub fn kube_vip_pools(data: &BTreeMap<String, String>) -> Result<KubeVipConfig, 
         }
         let options = PoolOptions {
             skip_network_and_broadcast: is_cidr && skip_end,
+            highest_first: search_order_desc,
             ..PoolOptions::default()
         };
         let pool = Pool::new(key, ranges, options).map_err(|source| ConfigParseError::Pool {

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use serde::Deserialize;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 
 use super::{
     ConfigParseError, ConfigReport, ObjectMeta, checked_selectors, default_true, objects_from_json,
@@ -50,6 +51,28 @@ pub struct AddressPoolSpec {
     /// Which Services the pool serves.
     #[serde(default)]
     pub service_allocation: Option<NativeServiceAllocation>,
+    /// `spec.allocationOrder`: `"LowestFirst"` (the default) or `"HighestFirst"`, read as
+    /// a flag that is `true` for `HighestFirst`. Sets [`PoolOptions::highest_first`]: the
+    /// pool then hands out its highest free allowed address of a family first.
+    #[serde(
+        default,
+        rename = "allocationOrder",
+        deserialize_with = "highest_first_from_order"
+    )]
+    pub highest_first: bool,
+}
+
+/// Reads `spec.allocationOrder` (`"LowestFirst"` or `"HighestFirst"`) as
+/// [`AddressPoolSpec::highest_first`]; errors name the field.
+fn highest_first_from_order<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let field = |e: &dyn std::fmt::Display| D::Error::custom(format_args!("allocationOrder: {e}"));
+    match String::deserialize(d).map_err(|e| field(&e))?.as_str() {
+        "LowestFirst" => Ok(false),
+        "HighestFirst" => Ok(true),
+        other => Err(field(&format_args!(
+            "unknown value {other:?}, expected \"LowestFirst\" or \"HighestFirst\""
+        ))),
+    }
 }
 
 /// `AddressPool.spec.serviceAllocation`.
@@ -83,6 +106,7 @@ impl AddressPool {
         let options = PoolOptions {
             avoid_buggy_ips: self.spec.avoid_buggy_ips,
             skip_network_and_broadcast: self.spec.skip_network_and_broadcast,
+            highest_first: self.spec.highest_first,
         };
         let pool = Pool::new(name, ranges, options).map_err(|source| ConfigParseError::Pool {
             pool: name.clone(),
