@@ -18,6 +18,22 @@ const PACKAGES: &[(&str, &str)] = &[
     ("arping", "arping"),
     ("ndisc6", "ndisc6"),
     ("tail", "coreutils"),
+    ("gzip", "gzip"),
+    ("pigz", "pigz"),
+    ("zstd", "zstd"),
+    ("pzstd", "zstd"),
+    ("xz", "xz-utils"),
+    ("bzip2", "bzip2"),
+    ("lz4", "lz4"),
+    ("sgdisk", "gdisk"),
+    ("sfdisk", "fdisk"),
+    ("partx", "util-linux"),
+    ("losetup", "mount"),
+    ("blockdev", "util-linux"),
+    ("mke2fs", "e2fsprogs"),
+    ("e2fsck", "e2fsprogs"),
+    ("bmaptool", "bmap-tools"),
+    ("dd", "coreutils"),
 ];
 
 /// The Debian package that provides `tool` (the tool's own name when unknown).
