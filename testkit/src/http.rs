@@ -26,6 +26,8 @@
 //! ([`FixtureServer::upload_route`]). Unknown paths get `404`. A *static* response
 //! ([`Response::static_body`]) behaves like a file: strong `ETag`, `Accept-Ranges`,
 //! single byte ranges (`206`, `416`), `If-Range`, `If-None-Match` (`304`) and `HEAD`.
+//! Bodies are framed by `Content-Length`, or chunked ([`Response::chunked`]), or
+//! delimited by closing the connection ([`Response::close_delimited`]).
 //!
 //! **Faults.** Settable at any time, queued in order and consumed one per request:
 //! [`FixtureServer::fail_next`] and [`FixtureServer::fail_next_on`] answer the next

@@ -23,6 +23,7 @@
 mod bird;
 mod capture;
 mod corpus;
+mod disk;
 mod error;
 mod exabgp;
 mod gobgp;
@@ -44,6 +45,7 @@ pub use bird::{
 };
 pub use capture::{Capture, Frame, parse_pcap};
 pub use corpus::{corpus_dir, replay_corpus};
+pub use disk::{DataSpec, LoopDevice, Partition, make_disk_image};
 pub use error::Error;
 pub use exabgp::{Exabgp, ExabgpConfig, announces, exabgp_attribute, parse_received};
 pub use gobgp::{

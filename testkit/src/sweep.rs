@@ -6,7 +6,7 @@ use std::process::Command;
 use rustix::process::{Pid, Signal, kill_process};
 
 use crate::names::{PREFIX, owner_pid};
-use crate::{Result, netns, process};
+use crate::{Result, disk, netns, process};
 
 /// Resources of the kit that exist on this machine.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -18,12 +18,18 @@ pub struct Leftovers {
     pub processes: Vec<(u32, String)>,
     /// Temporary directories.
     pub dirs: Vec<PathBuf>,
+    /// Loop devices `(device, backing file)` whose backing file lies in one of the
+    /// kit's directories.
+    pub loop_devices: Vec<(PathBuf, String)>,
 }
 
 impl Leftovers {
     /// Whether nothing was found.
     pub fn is_empty(&self) -> bool {
-        self.namespaces.is_empty() && self.processes.is_empty() && self.dirs.is_empty()
+        self.namespaces.is_empty()
+            && self.processes.is_empty()
+            && self.dirs.is_empty()
+            && self.loop_devices.is_empty()
     }
 }
 
@@ -37,6 +43,9 @@ impl std::fmt::Display for Leftovers {
         }
         for dir in &self.dirs {
             writeln!(f, "directory {}", dir.display())?;
+        }
+        for (dev, backing) in &self.loop_devices {
+            writeln!(f, "loop device {} ({backing})", dev.display())?;
         }
         Ok(())
     }
@@ -90,6 +99,11 @@ fn find(select: impl Fn(u32) -> bool) -> Result<Leftovers> {
             }
         }
     }
+    for (dev, backing) in disk::attached_loops() {
+        if mentions_owner(&backing).is_some_and(&select) {
+            found.loop_devices.push((dev, backing));
+        }
+    }
     Ok(found)
 }
 
@@ -116,8 +130,8 @@ fn cmdline(pid: u32) -> String {
 }
 
 /// Removes what test processes that no longer run left behind: kills their
-/// processes, deletes their namespaces (with every link inside) and their temporary
-/// directories. Resources of live processes are not touched. Returns what it removed.
+/// processes, deletes their namespaces (with every link inside), detaches their loop
+/// devices and removes their temporary directories. Resources of live processes are not touched. Returns what it removed.
 pub fn sweep() -> Result<Leftovers> {
     let dead = find(|owner| !alive(owner))?;
     for (pid, _) in &dead.processes {
@@ -127,6 +141,9 @@ pub fn sweep() -> Result<Leftovers> {
     }
     for ns in &dead.namespaces {
         netns::delete(ns)?;
+    }
+    for (dev, _) in &dead.loop_devices {
+        disk::detach(dev)?;
     }
     for dir in &dead.dirs {
         let _ = std::fs::remove_dir_all(dir);
@@ -149,6 +166,11 @@ mod tests {
             Some(17)
         );
         assert_eq!(mentions_owner("ip netns exec mktk-99-1-r bird"), Some(99));
+        // a loop device's backing file, also once deleted
+        assert_eq!(
+            mentions_owner("/tmp/mktk-55-3-disk/disk-8388608-1.img (deleted)"),
+            Some(55)
+        );
         assert_eq!(mentions_owner("cargo test mktk"), None);
         assert_eq!(mentions_owner("vim mktk-notes.txt"), None);
     }

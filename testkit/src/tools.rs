@@ -32,8 +32,12 @@ const PACKAGES: &[(&str, &str)] = &[
     ("blockdev", "util-linux"),
     ("mke2fs", "e2fsprogs"),
     ("e2fsck", "e2fsprogs"),
+    ("debugfs", "e2fsprogs"),
+    ("mount", "mount"),
+    ("umount", "mount"),
     ("bmaptool", "bmap-tools"),
     ("dd", "coreutils"),
+    ("tar", "tar"),
 ];
 
 /// The Debian package that provides `tool` (the tool's own name when unknown).

@@ -425,6 +425,53 @@ fn drop_mid_body_cuts_the_response_and_closes() -> TestResult {
 }
 
 #[test]
+fn chunked_and_close_delimited_bodies() -> TestResult {
+    let server = FixtureServer::start()?;
+    let content = image(10_000);
+    server.route("/chunked", Response::static_body(content.clone()).chunked());
+    server.route(
+        "/close",
+        Response::static_body(content.clone()).close_delimited(),
+    );
+
+    // A chunked body, then a cut one: complete chunks, no last chunk, closed.
+    let mut client = Client::connect(&server)?;
+    client.send(b"GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n")?;
+    let head = client.read_head()?;
+    assert_eq!(head.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(head.content_length(), None);
+    server.drop_next_mid_body("/chunked", 1, 5_000);
+    client.send(b"GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n")?;
+    let rest = client.read_rest()?;
+    let (body, used) = testkit::decode_chunked(&rest)?.expect("complete chunked body");
+    assert_eq!(body, content);
+    let cut = &rest[used..];
+    let second_head = cut
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("second response head")
+        + 4;
+    assert!(cut.starts_with(b"HTTP/1.1 200 OK\r\n"));
+    assert_eq!(testkit::decode_chunked(&cut[second_head..])?, None);
+    let mut expected = b"1000\r\n".to_vec();
+    expected.extend_from_slice(&content[..4096]);
+    expected.extend_from_slice(b"\r\n388\r\n");
+    expected.extend_from_slice(&content[4096..5_000]);
+    expected.extend_from_slice(b"\r\n");
+    assert_eq!(&cut[second_head..], &expected[..]);
+
+    // A close-delimited body: no length, and the server closes after it.
+    let mut client = Client::connect(&server)?;
+    client.send(b"GET /close HTTP/1.1\r\nHost: x\r\n\r\n")?;
+    let head = client.read_head()?;
+    assert_eq!(head.content_length(), None);
+    assert_eq!(head.header("transfer-encoding"), None);
+    assert_eq!(head.header("connection"), Some("close"));
+    assert_eq!(client.read_rest()?, content);
+    Ok(())
+}
+
+#[test]
 fn static_body_ranges_and_preconditions() -> TestResult {
     let server = FixtureServer::start()?;
     let content = image(1_000);

@@ -79,16 +79,16 @@ impl Connection<'_> {
             }
             let prepared = &exchange.prepared;
             if let Some(after_bytes) = exchange.cut_after {
-                let body = prepared.wire_body();
                 self.stream.write_all(&prepared.head_bytes(false))?;
                 self.stream
-                    .write_all(&body[..after_bytes.min(body.len())])?;
+                    .write_all(&prepared.framed_body(Some(after_bytes)))?;
                 self.stream.flush()?;
                 return self.stream.shutdown(Shutdown::Both);
             }
-            self.stream.write_all(&prepared.head_bytes(!keep_alive))?;
-            self.stream.write_all(prepared.wire_body())?;
-            if !keep_alive {
+            let close = !keep_alive || prepared.closes();
+            self.stream.write_all(&prepared.head_bytes(close))?;
+            self.stream.write_all(&prepared.framed_body(None))?;
+            if close {
                 self.close_gracefully();
                 return Ok(());
             }

@@ -1,5 +1,6 @@
 //! Canned responses, static bodies with ranges and entity tags, and their wire form.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
@@ -24,6 +25,10 @@ use super::head::header_value;
 /// and `HEAD` according to `If-None-Match` (`304`), `Range` (`206` or `416`) and
 /// `If-Range`. [`Response::without_ranges`] makes it ignore `Range`.
 ///
+/// The body is framed by `Content-Length` unless [`Response::chunked`] (chunked
+/// transfer coding) or [`Response::close_delimited`] (no length; the connection is
+/// closed after the body) says otherwise.
+///
 /// Cloning is cheap: the body is shared.
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -31,7 +36,23 @@ pub struct Response {
     headers: Vec<(String, String)>,
     body: Arc<[u8]>,
     static_options: Option<StaticOptions>,
+    framing: WireFraming,
 }
+
+/// How a response body is delimited on the wire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum WireFraming {
+    /// `Content-Length`.
+    #[default]
+    Length,
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Neither: the end of the connection ends the body.
+    Close,
+}
+
+/// The largest chunk the server writes in a chunked body.
+const WIRE_CHUNK: usize = 4096;
 
 /// How a static body answers conditional and range requests.
 #[derive(Debug, Clone)]
@@ -49,6 +70,7 @@ impl Response {
             headers: Vec::new(),
             body: Arc::from(&[][..]),
             static_options: None,
+            framing: WireFraming::Length,
         }
     }
 
@@ -86,6 +108,7 @@ impl Response {
             headers: Vec::new(),
             body,
             static_options: Some(static_options),
+            framing: WireFraming::Length,
         }
     }
 
@@ -157,6 +180,24 @@ impl Response {
         self
     }
 
+    /// Sends the body with `Transfer-Encoding: chunked` (chunks of at most 4 KiB)
+    /// instead of `Content-Length`. A response cut by
+    /// [`FixtureServer::drop_next_mid_body`](super::FixtureServer::drop_next_mid_body)
+    /// sends complete chunks holding the first bytes and no last chunk, so the client
+    /// sees a chunked body that ends early.
+    pub fn chunked(mut self) -> Self {
+        self.framing = WireFraming::Chunked;
+        self
+    }
+
+    /// Sends the body with neither `Content-Length` nor chunked coding, as an HTTP/1.0
+    /// server does: the server closes the connection after the body, and that close is
+    /// the only end-of-body mark the client gets.
+    pub fn close_delimited(mut self) -> Self {
+        self.framing = WireFraming::Close;
+        self
+    }
+
     /// The status code.
     pub fn status(&self) -> u16 {
         self.status
@@ -181,6 +222,13 @@ impl Response {
 
     /// Decides what to send for a request with `method` and `headers`.
     pub(crate) fn prepare(&self, method: &str, headers: &[(String, String)]) -> Prepared {
+        let mut prepared = self.prepare_content(method, headers);
+        prepared.framing = self.framing;
+        prepared
+    }
+
+    /// The status, headers and body slice for a request, framed by `Content-Length`.
+    fn prepare_content(&self, method: &str, headers: &[(String, String)]) -> Prepared {
         let send_body = method != "HEAD";
         let full = 0..self.body.len();
         let Some(options) = &self.static_options else {
@@ -239,6 +287,7 @@ pub(crate) struct Prepared {
     body: Arc<[u8]>,
     range: Range<usize>,
     send_body: bool,
+    framing: WireFraming,
 }
 
 impl Prepared {
@@ -256,7 +305,35 @@ impl Prepared {
             body: Arc::clone(body),
             range,
             send_body,
+            framing: WireFraming::Length,
         }
+    }
+
+    /// Whether the connection must close after this response: its body is delimited
+    /// by the close.
+    pub(crate) fn closes(&self) -> bool {
+        self.framing == WireFraming::Close && !has_no_content(self.status)
+    }
+
+    /// The body as it goes on the wire, framing included; with `cut_after`, only the
+    /// first that many content bytes (for a chunked body: complete chunks holding
+    /// them, without the last chunk).
+    pub(crate) fn framed_body(&self, cut_after: Option<usize>) -> Cow<'_, [u8]> {
+        let body = self.wire_body();
+        let content = &body[..cut_after.unwrap_or(body.len()).min(body.len())];
+        if self.framing != WireFraming::Chunked || !self.send_body || has_no_content(self.status) {
+            return Cow::Borrowed(content);
+        }
+        let mut out = Vec::with_capacity(content.len() + content.len() / WIRE_CHUNK * 8 + 16);
+        for chunk in content.chunks(WIRE_CHUNK) {
+            out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+            out.extend_from_slice(chunk);
+            out.extend_from_slice(b"\r\n");
+        }
+        if cut_after.is_none_or(|cut| cut >= body.len()) {
+            out.extend_from_slice(b"0\r\n\r\n");
+        }
+        Cow::Owned(out)
     }
 
     /// The body bytes that go on the wire (none for `HEAD` and body-less statuses).
@@ -286,9 +363,15 @@ impl Prepared {
             }
         }
         if !has_no_content(self.status) {
-            head.push_str(&format!("Content-Length: {}\r\n", self.range.len()));
+            match self.framing {
+                WireFraming::Length => {
+                    head.push_str(&format!("Content-Length: {}\r\n", self.range.len()));
+                }
+                WireFraming::Chunked => head.push_str("Transfer-Encoding: chunked\r\n"),
+                WireFraming::Close => {}
+            }
         }
-        if close {
+        if close || self.closes() {
             head.push_str("Connection: close\r\n");
         }
         head.push_str("\r\n");
@@ -415,6 +498,59 @@ mod tests {
 
         let post = response.prepare("POST", &headers(&[("Range", "bytes=2-4")]));
         assert_eq!(post.status, 200);
+    }
+
+    #[test]
+    fn chunked_and_close_delimited_framing() {
+        let content: Vec<u8> = (0..10_000u32).map(|i| (i % 253) as u8).collect();
+        let chunked = Response::static_body(content.clone()).chunked();
+
+        let full = chunked.prepare("GET", &[]);
+        let head = head_text(&full, false);
+        assert!(head.contains("Transfer-Encoding: chunked\r\n"));
+        assert!(!head.contains("Content-Length"));
+        assert!(!head.contains("Connection"));
+        assert!(!full.closes());
+        let wire = full.framed_body(None).into_owned();
+        let (decoded, used) = crate::http::decode_chunked(&wire)
+            .expect("valid chunked body")
+            .expect("complete chunked body");
+        assert_eq!((decoded, used), (content.clone(), wire.len()));
+
+        // Cut: complete chunks with the first bytes, no last chunk.
+        let cut = full.framed_body(Some(5_000)).into_owned();
+        let mut expected = b"1000\r\n".to_vec();
+        expected.extend_from_slice(&content[..4096]);
+        expected.extend_from_slice(format!("\r\n{:x}\r\n", 5_000 - 4096).as_bytes());
+        expected.extend_from_slice(&content[4096..5_000]);
+        expected.extend_from_slice(b"\r\n");
+        assert_eq!(cut, expected);
+
+        let ranged = chunked.prepare("GET", &headers(&[("Range", "bytes=9998-")]));
+        assert_eq!(ranged.status, 206);
+        let mut expected = b"2\r\n".to_vec();
+        expected.extend_from_slice(&content[9998..]);
+        expected.extend_from_slice(b"\r\n0\r\n\r\n");
+        assert_eq!(&ranged.framed_body(None)[..], &expected[..]);
+
+        let head_request = chunked.prepare("HEAD", &[]);
+        assert!(head_request.framed_body(None).is_empty());
+        let empty = Response::new(204).chunked().prepare("GET", &[]);
+        assert!(empty.framed_body(None).is_empty());
+        assert!(!head_text(&empty, false).contains("Transfer-Encoding"));
+
+        let close = Response::text(200, "hello").close_delimited();
+        let prepared = close.prepare("GET", &[]);
+        assert!(prepared.closes());
+        let head = head_text(&prepared, false);
+        assert!(!head.contains("Content-Length"));
+        assert!(head.contains("Connection: close\r\n"));
+        assert_eq!(&prepared.framed_body(None)[..], b"hello");
+        assert_eq!(&prepared.framed_body(Some(2))[..], b"he");
+
+        let plain = Response::text(200, "hello").prepare("GET", &[]);
+        assert!(!plain.closes());
+        assert_eq!(&plain.framed_body(Some(3))[..], b"hel");
     }
 
     #[test]

@@ -241,7 +241,8 @@ impl FixtureServer {
 
     /// The next `n` responses for `path` send their full headers, with the real
     /// `Content-Length`, and only the first `after_bytes` bytes of the body; then the
-    /// server closes the connection.
+    /// server closes the connection. A [`Response::chunked`] body sends complete chunks
+    /// holding those bytes and no last chunk.
     pub fn drop_next_mid_body(&self, path: &str, n: usize, after_bytes: usize) -> &Self {
         self.push_fault(Some(path), n, FaultKind::DropMidBody(after_bytes))
     }
