@@ -22,7 +22,7 @@
 //! output in order; frames are found by
 //! reading their headers and block headers, without decoding. Memory stays bounded
 //! whatever the image size: a frame is buffered only when it is small (at most 16
-//! MiB compressed, 32 MiB decoded, 24 MiB both together) and within a budget of 24
+//! MiB compressed, 32 MiB decoded, 16 MiB both together) and within a budget of 16
 //! MiB of compressed plus decoded bytes in flight; a larger frame (a single-frame
 //! file from `zstd -T0`, for example) is decoded as a stream by the reading thread, in
 //! 1 MiB chunks.
@@ -118,7 +118,7 @@ impl Failure {
 /// bytes after the last complete stream or an empty input (kind `InvalidData`) as
 /// errors that carry a [`DecodeError`] with the compressed byte offset; it decodes
 /// multi-member and concatenated streams whole, and a multi-frame zstd stream on
-/// [`DecodeOptions::threads`] threads with bounded memory (at most 24 MiB in flight). With
+/// [`DecodeOptions::threads`] threads with bounded memory (at most 16 MiB in flight). With
 /// [`Format::Raw`] the input is returned as it is: it has no framing to check, so a
 /// truncated raw download must be caught by the source (its announced length).
 pub fn decoder(
@@ -360,5 +360,47 @@ impl<E: Engine> Read for Stream<E> {
                 Err(e)
             }
         }
+    }
+}
+
+/// A lower bound of the decoded size read from the first bytes of a stream, when the
+/// format records one there: the content size in the header of the first zstd frame
+/// (after any skippable frames; `zstd` writes it for a file it compresses). Used to
+/// refuse an image larger than the target before anything is written.
+pub(crate) fn size_hint(format: Format, head: &[u8]) -> Option<u64> {
+    if format != Format::Zstd {
+        return None;
+    }
+    let mut at = 0usize;
+    while crate::format::is_skippable_magic(head.get(at..)?) {
+        let size = u32::from_le_bytes(head.get(at + 4..at + 8)?.try_into().ok()?);
+        at = at.checked_add(8)?.checked_add(size as usize)?;
+    }
+    frames::parse_header(head.get(at..)?)
+        .ok()
+        .flatten()
+        .and_then(|h| h.content_size)
+}
+
+#[cfg(test)]
+mod size_hint_tests {
+    use super::*;
+
+    #[test]
+    fn the_first_zstd_frame_tells_its_size() {
+        let data = vec![7u8; 100_000];
+        let packed = zstd::bulk::compress(&data, 3).expect("compresses");
+        let head = &packed[..packed.len().min(64)];
+        assert_eq!(size_hint(Format::Zstd, head), Some(100_000));
+        // Behind a skippable frame too.
+        let mut skipped = vec![0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4];
+        skipped.extend_from_slice(&packed);
+        assert_eq!(
+            size_hint(Format::Zstd, &skipped[..skipped.len().min(64)]),
+            Some(100_000)
+        );
+        assert_eq!(size_hint(Format::Gzip, head), None);
+        assert_eq!(size_hint(Format::Zstd, &packed[..3]), None);
+        assert_eq!(size_hint(Format::Zstd, b"garbage garbage"), None);
     }
 }

@@ -13,7 +13,7 @@
 //!
 //! # The write path
 //!
-//! [`write_image`] runs three threads joined by bounded queues of 1 MiB chunks:
+//! [`write_image`] runs three threads joined by bounded queues of 512 KiB chunks:
 //!
 //! ```text
 //! reader:   Source (HTTP with resume, file, stdin) ── compressed-stream digests

@@ -3,9 +3,9 @@
 //!
 //! ```text
 //! reader thread:  Source (HTTP with resume, file, stdin) ── compressed digests
-//!        │  bounded queue of 1 MiB chunks
+//!        │  bounded queue of 512 KiB chunks
 //! decode thread:  magic-byte detection → decoder (zstd frames on all cores)
-//!        │  bounded queue of 1 MiB chunks
+//!        │  bounded queue of 512 KiB chunks
 //! writer thread:  raw digests ── SparseWriter (zero blocks skipped when the target
 //!                 reads zeros) ── fsync ── BLKRRPART
 //! ```
@@ -22,16 +22,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
-use crate::decode::{DecodeError, DecodeOptions, decode_error, decoder};
+use crate::decode::{DecodeError, DecodeOptions, decode_error, decoder, size_hint};
 use crate::format::{DETECT_LEN, Format, UNSUPPORTED_LEN, detect, unsupported};
 use crate::hash::{Digest, Expected, HashError, Hasher, Stage, parse_checksum_file};
 use crate::sink::{SinkError, TargetOptions, WriteReport, open_target};
 use crate::source::{Source, SourceError, SourceOptions, SourceSpec, fetch_checksum, open};
 
 /// The size of the chunks passed between the threads.
-const CHUNK: usize = 1 << 20;
-/// Chunks queued between two threads.
-const QUEUE: usize = 4;
+const CHUNK: usize = 512 << 10;
+/// Chunks queued between two threads (with as many more being recycled, and one in
+/// the hands of each side, at most 6 MiB of chunks are alive).
+const QUEUE: usize = 2;
 
 /// Whether to use a checksum published beside an HTTP image (`<url>.sha256`, else
 /// `<url>.sha512`), which covers the downloaded (compressed) file.
@@ -420,9 +421,9 @@ fn run(
     let counters = Counters::default();
 
     let (raw_tx, raw_rx) = sync_channel::<io::Result<Vec<u8>>>(QUEUE);
-    let (raw_back_tx, raw_back_rx) = sync_channel::<Vec<u8>>(QUEUE + 2);
+    let (raw_back_tx, raw_back_rx) = sync_channel::<Vec<u8>>(QUEUE);
     let (img_tx, img_rx) = sync_channel::<Vec<u8>>(QUEUE);
-    let (img_back_tx, img_back_rx) = sync_channel::<Vec<u8>>(QUEUE + 2);
+    let (img_back_tx, img_back_rx) = sync_channel::<Vec<u8>>(QUEUE);
     let (done_tx, done_rx) = sync_channel::<()>(3);
     // The decoder tells the writer the image size once the format is known.
     let (size_tx, size_rx) = sync_channel::<Option<u64>>(1);
@@ -508,12 +509,15 @@ fn run(
                             stage: Stage::Compressed,
                         });
                     }
-                    // A raw image is exactly as long as the download.
-                    let size = known_size.or(if format == Format::Raw {
-                        total_in
-                    } else {
-                        None
-                    });
+                    // A raw image is exactly as long as the download; the first zstd
+                    // frame's header gives a lower bound, enough to refuse early.
+                    let size = known_size
+                        .or(if format == Format::Raw {
+                            total_in
+                        } else {
+                            None
+                        })
+                        .or_else(|| size_hint(format, &head));
                     let _ = size_tx.send(size);
                     let chained: Box<dyn Read + Send> =
                         Box::new(io::Cursor::new(head).chain(input));

@@ -318,13 +318,41 @@ fn a_known_size_larger_than_a_device_is_refused_before_writing() -> TestResult {
         "nothing written"
     );
 
-    // Unknown size (compressed): stopped at the device's end, nothing beyond it.
+    // zstd records the size of a file it compresses in the frame header: refused
+    // before writing too.
     let packed = f.dir.path().join("disk.img.zst");
-    compress("zstd", &["-c", "-q"], &f.raw_path, &packed)?;
+    let status = Command::new(testkit::require("zstd")?)
+        .args(["-q", "-f", "-o"])
+        .arg(&packed)
+        .arg(&f.raw_path)
+        .status()?;
+    assert!(status.success());
     let dev = testkit::LoopDevice::attach(&backing)?;
     let err = write(&WriteOptions::new(SourceSpec::File(packed), dev.path())).unwrap_err();
+    assert!(err.to_string().contains("larger"), "{err}");
+    drop(dev);
+    assert!(
+        fs::read(&backing)?.iter().all(|&b| b == 0xAB),
+        "nothing written"
+    );
+
+    // pzstd does not: the write stops at the device's end with nothing beyond it.
+    let multi = f.dir.path().join("disk.img.multi.zst");
+    compress("pzstd", &["-c", "-q", "-p", "2"], &f.raw_path, &multi)?;
+    let dev = testkit::LoopDevice::attach(&backing)?;
+    let err = write(&WriteOptions::new(SourceSpec::File(multi), dev.path())).unwrap_err();
     assert!(matches!(err, WriteError::Sink(_)), "{err}");
+    assert!(err.to_string().contains("end"), "{err}");
     drop(dev);
     assert_eq!(fs::metadata(&backing)?.len(), 512 << 10);
+    // Whatever was written is the image's own bytes at their offsets.
+    let dev_bytes = fs::read(&backing)?;
+    assert!(
+        dev_bytes
+            .iter()
+            .zip(&f.raw)
+            .all(|(&d, &r)| d == r || d == 0xAB),
+        "only image bytes were written"
+    );
     Ok(())
 }

@@ -34,6 +34,12 @@ const SCENARIOS: &[Scenario] = &[
                   message with bgp-codec",
         run: scenarios::bgp_decode,
     },
+    Scenario {
+        name: "disk-write",
+        summary: "a GPT disk image served over HTTP is written to a loop device by \
+                  diskimage, progress shown, checksum checked; then its partition table",
+        run: scenarios::disk_write,
+    },
 ];
 
 /// Prints what happens, step by step, with the time since the scenario started.

@@ -106,3 +106,18 @@ fn the_vip_handover_scenario_moves_the_router_entries() {
     );
     assert!(!after.contains(macs[0]), "{out}");
 }
+
+#[test]
+fn the_disk_write_scenario_writes_and_reads_back_a_gpt_disk() {
+    let (code, out, err) = lab(&["disk-write"]);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("progress: "), "{out}");
+    assert!(out.contains("(done: fsync'ed)"), "{out}");
+    assert!(out.contains("partition table re-read: true"), "{out}");
+    assert!(out.contains("label: gpt"), "{out}");
+    assert!(
+        out.contains("type=0FC63DAF-8483-4772-8E79-3D69D8477DE4"),
+        "{out}"
+    );
+    assert!(out.contains("p1 start 2048"), "{out}");
+}

@@ -93,6 +93,44 @@ impl Budget {
     }
 }
 
+/// Decoded-frame buffers handed back by the reader for the workers to reuse, so that
+/// the allocator does not scatter many frame-sized blocks over the threads' arenas
+/// (freed and fresh 8–32 MiB buffers in turn grew the resident set by tens of MiB).
+#[derive(Debug, Default)]
+struct BufferPool(Mutex<Vec<Vec<u8>>>);
+
+impl BufferPool {
+    /// Buffers kept at most.
+    const KEEP: usize = 4;
+
+    fn take(&self, capacity: usize) -> Vec<u8> {
+        let mut pool = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        // The smallest buffer that fits, else a new one.
+        let best = pool
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.capacity() >= capacity)
+            .min_by_key(|(_, b)| b.capacity())
+            .map(|(i, _)| i);
+        match best {
+            Some(i) => pool.swap_remove(i),
+            None => Vec::with_capacity(capacity),
+        }
+    }
+
+    fn give(&self, mut buf: Vec<u8>) {
+        buf.clear();
+        let mut pool = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if pool.len() < Self::KEEP {
+            pool.push(buf);
+        } else if let Some(smallest) = pool.iter_mut().min_by_key(|b| b.capacity())
+            && smallest.capacity() < buf.capacity()
+        {
+            *smallest = buf;
+        }
+    }
+}
+
 /// Bytes held from a [`Budget`], given back on drop.
 #[derive(Debug)]
 struct Permit {
@@ -151,6 +189,7 @@ pub(crate) struct ParallelZstd {
     slots: Option<Receiver<Slot>>,
     current: Option<Chunk>,
     budget: Arc<Budget>,
+    pool: Arc<BufferPool>,
     threads: Vec<JoinHandle<()>>,
     finished: bool,
     failed: Option<Failure>,
@@ -160,6 +199,7 @@ impl ParallelZstd {
     /// Starts the dispatcher and `workers` workers.
     pub(crate) fn new(input: Box<dyn Read + Send>, workers: usize) -> ParallelZstd {
         let budget = Budget::new();
+        let pool = Arc::new(BufferPool::default());
         let (slot_tx, slot_rx) = sync_channel(workers + 1);
         let (job_tx, job_rx) = channel::<Job>();
         let job_rx = Arc::new(Mutex::new(job_rx));
@@ -167,9 +207,10 @@ impl ParallelZstd {
         let mut failed = None;
         for _ in 0..workers {
             let jobs = Arc::clone(&job_rx);
+            let pool = Arc::clone(&pool);
             match std::thread::Builder::new()
                 .name("zstd-worker".into())
-                .spawn(move || work(&jobs))
+                .spawn(move || work(&jobs, &pool))
             {
                 Ok(handle) => threads.push(handle),
                 Err(e) => failed = Some(Failure::Source(e.kind(), e.to_string())),
@@ -200,6 +241,7 @@ impl ParallelZstd {
             slots: Some(slot_rx),
             current: None,
             budget,
+            pool,
             threads,
             finished: false,
             failed,
@@ -235,7 +277,9 @@ impl Read for ParallelZstd {
                     chunk.pos += n;
                     return Ok(n);
                 }
-                self.current = None;
+                if let Some(chunk) = self.current.take() {
+                    self.pool.give(chunk.data);
+                }
             }
             if let Some(failure) = &self.failed {
                 return Err(failure.to_io());
@@ -271,7 +315,7 @@ impl Drop for ParallelZstd {
 }
 
 /// A worker: decodes whole frames until the job channel closes.
-fn work(jobs: &Mutex<Receiver<Job>>) {
+fn work(jobs: &Mutex<Receiver<Job>>, pool: &BufferPool) {
     let mut context = None;
     loop {
         let job = {
@@ -293,7 +337,7 @@ fn work(jobs: &Mutex<Receiver<Job>>) {
             Some(context) => Ok(context),
             None => zstd::bulk::Decompressor::new().map(|c| context.insert(c)),
         };
-        let mut data = Vec::with_capacity(capacity);
+        let mut data = pool.take(capacity);
         let result = context.and_then(|c| c.decompress_to_buffer(&frame, &mut data));
         drop(frame);
         let result = match result {
