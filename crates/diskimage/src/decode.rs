@@ -147,6 +147,102 @@ pub fn decoder(
     }
 }
 
+/// Decoded bytes handed out by [`Chunks::next_chunk`]: the caller's buffer refilled, or
+/// a decoder's own buffer, whose memory goes back to the decoder when this drops.
+pub(crate) struct Owned {
+    data: Vec<u8>,
+    release: Option<Box<dyn FnOnce(Vec<u8>) + Send>>,
+}
+
+impl Owned {
+    fn plain(data: Vec<u8>) -> Owned {
+        Owned {
+            data,
+            release: None,
+        }
+    }
+
+    fn with_release(data: Vec<u8>, release: Box<dyn FnOnce(Vec<u8>) + Send>) -> Owned {
+        Owned {
+            data,
+            release: Some(release),
+        }
+    }
+
+    /// The buffer back for reuse, when it was the caller's.
+    pub(crate) fn into_reusable(mut self) -> Option<Vec<u8>> {
+        self.release
+            .is_none()
+            .then(|| std::mem::take(&mut self.data))
+    }
+}
+
+impl std::ops::Deref for Owned {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.data
+    }
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            release(std::mem::take(&mut self.data));
+        }
+    }
+}
+
+/// A decoder that can also hand out whole chunks (the write path uses it to skip a
+/// copy of every decoded byte).
+pub(crate) trait Chunks: Read + Send {
+    /// The next decoded bytes, at most `len` when copied into `buf`; `None` at the end.
+    fn next_chunk(&mut self, buf: Vec<u8>, len: usize) -> io::Result<Option<Owned>> {
+        copy_chunk(self, buf, len)
+    }
+}
+
+/// Reads up to `len` bytes into `buf` (until full or the end of the stream).
+fn copy_chunk<R: Read + ?Sized>(r: &mut R, mut buf: Vec<u8>, len: usize) -> io::Result<Option<Owned>> {
+    buf.resize(len, 0);
+    let mut n = 0;
+    while n < len {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if n == 0 {
+        return Ok(None);
+    }
+    buf.truncate(n);
+    Ok(Some(Owned::plain(buf)))
+}
+
+/// Any other decoder: chunks are copies.
+struct Copying(Box<dyn Read + Send>);
+
+impl Read for Copying {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Chunks for Copying {}
+
+/// [`decoder`], able to hand out whole chunks.
+pub(crate) fn chunked_decoder(
+    format: Format,
+    input: Box<dyn Read + Send>,
+    opts: &DecodeOptions,
+) -> Box<dyn Chunks> {
+    match format {
+        Format::Zstd => Box::new(parallel::ParallelZstd::new(input, opts.threads.max(1))),
+        _ => Box::new(Copying(decoder(format, input, opts))),
+    }
+}
+
 /// The input, counting the bytes read and remembering whether it failed.
 struct Counting {
     inner: Box<dyn Read + Send>,

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
-use crate::decode::{DecodeError, DecodeOptions, decode_error, decoder, size_hint};
+use crate::decode::{DecodeError, DecodeOptions, Owned, chunked_decoder, decode_error, size_hint};
 use crate::format::{DETECT_LEN, Format, UNSUPPORTED_LEN, detect, unsupported};
 use crate::hash::{Digest, Expected, HashError, Hasher, Stage, parse_checksum_file};
 use crate::sink::{SinkError, TargetOptions, WriteReport, open_target};
@@ -422,7 +422,7 @@ fn run(
 
     let (raw_tx, raw_rx) = sync_channel::<io::Result<Vec<u8>>>(QUEUE);
     let (raw_back_tx, raw_back_rx) = sync_channel::<Vec<u8>>(QUEUE);
-    let (img_tx, img_rx) = sync_channel::<Vec<u8>>(QUEUE);
+    let (img_tx, img_rx) = sync_channel::<Owned>(QUEUE);
     let (img_back_tx, img_back_rx) = sync_channel::<Vec<u8>>(QUEUE);
     let (done_tx, done_rx) = sync_channel::<()>(3);
     // The decoder tells the writer the image size once the format is known.
@@ -521,24 +521,23 @@ fn run(
                     let _ = size_tx.send(size);
                     let chained: Box<dyn Read + Send> =
                         Box::new(io::Cursor::new(head).chain(input));
-                    let mut raw = decoder(format, chained, &decode_options);
+                    let mut raw = chunked_decoder(format, chained, &decode_options);
                     let mut first = true;
                     loop {
                         if counters.failed.load(Ordering::Relaxed) {
                             return Ok(format);
                         }
-                        let mut buf = img_back_rx.try_recv().unwrap_or_default();
-                        buf.resize(CHUNK, 0);
-                        let n = fill(&mut *raw, &mut buf).map_err(classify)?;
-                        if n == 0 {
+                        let buf = img_back_rx.try_recv().unwrap_or_default();
+                        // A decoder's own buffer when it has one (multi-frame zstd),
+                        // else `buf` refilled.
+                        let Some(buf) = raw.next_chunk(buf, CHUNK).map_err(classify)? else {
                             return Ok(format);
-                        }
-                        buf.truncate(n);
+                        };
                         // A compressed archive or virtual disk (`.tar.gz`, `.qcow2.xz`)
                         // is refused before its first byte reaches the target.
                         if std::mem::take(&mut first)
                             && format != Format::Raw
-                            && let Some(what) = unsupported(&buf[..n.min(UNSUPPORTED_LEN)])
+                            && let Some(what) = unsupported(&buf[..buf.len().min(UNSUPPORTED_LEN)])
                         {
                             return Err(WriteError::Unsupported {
                                 what,
@@ -587,7 +586,10 @@ fn run(
                         counters
                             .bytes_out
                             .fetch_add(buf.len() as u64, Ordering::Relaxed);
-                        let _ = img_back_tx.try_send(buf);
+                        // The pipeline's own buffers go back; a decoder's go home.
+                        if let Some(buf) = buf.into_reusable() {
+                            let _ = img_back_tx.try_send(buf);
+                        }
                     }
                     Ok(writer)
                 })();

@@ -40,7 +40,10 @@
 //! Blocks are classified on 4 KiB boundaries of the image offset; consecutive data
 //! blocks are gathered into writes of [`WRITE_SIZE`] bytes (`pwrite` at the block's
 //! offset), so a sparse image costs a few hundred system calls per GiB of data and none
-//! per zero block. A chunk that would end past the end of a device is refused whole
+//! per zero block. After each write the kernel is asked to start writing those pages
+//! back (`sync_file_range(SYNC_FILE_RANGE_WRITE)`, a hint that does not wait), so the
+//! disk works while the image is still being decompressed and the final `fsync` finds
+//! little left. A chunk that would end past the end of a device is refused whole
 //! with [`SinkError::PastEnd`]: nothing of it is written, and the writer refuses every
 //! later call, so an image that does not fit can never be reported as written.
 //!

@@ -266,16 +266,13 @@ impl ParallelZstd {
     }
 }
 
-impl Read for ParallelZstd {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl ParallelZstd {
+    /// Makes `current` hold unread bytes; `Ok(false)` at the end of the stream.
+    fn ensure(&mut self) -> io::Result<bool> {
         loop {
-            if let Some(chunk) = &mut self.current {
-                let available = &chunk.data[chunk.pos..];
-                if !available.is_empty() {
-                    let n = available.len().min(buf.len());
-                    buf[..n].copy_from_slice(&available[..n]);
-                    chunk.pos += n;
-                    return Ok(n);
+            if let Some(chunk) = &self.current {
+                if chunk.pos < chunk.data.len() {
+                    return Ok(true);
                 }
                 if let Some(chunk) = self.current.take() {
                     self.pool.give(chunk.data);
@@ -284,11 +281,11 @@ impl Read for ParallelZstd {
             if let Some(failure) = &self.failed {
                 return Err(failure.to_io());
             }
-            if self.finished || buf.is_empty() {
-                return Ok(0);
+            if self.finished {
+                return Ok(false);
             }
             let Some(slots) = &self.slots else {
-                return Ok(0);
+                return Ok(false);
             };
             let slot = slots.recv().unwrap_or(Slot::Ready(Err(Self::stopped())));
             match slot {
@@ -300,6 +297,45 @@ impl Read for ParallelZstd {
                 Slot::End => self.finished = true,
             }
         }
+    }
+}
+
+impl Read for ParallelZstd {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() && self.failed.is_none() {
+            return Ok(0);
+        }
+        if !self.ensure()? {
+            return Ok(0);
+        }
+        let chunk = self.current.as_mut().expect("ensure filled it");
+        let available = &chunk.data[chunk.pos..];
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        chunk.pos += n;
+        Ok(n)
+    }
+}
+
+impl super::Chunks for ParallelZstd {
+    /// A frame decoded by a worker is handed out whole, without a copy; its memory
+    /// stays counted by the budget (and returns to the pool) until the chunk drops.
+    fn next_chunk(&mut self, buf: Vec<u8>, len: usize) -> io::Result<Option<super::Owned>> {
+        if !self.ensure()? {
+            return Ok(None);
+        }
+        if let Some(chunk) = self.current.take_if(|c| c.pos == 0 && c._permit.is_some()) {
+            let pool = Arc::clone(&self.pool);
+            let permit = chunk._permit;
+            return Ok(Some(super::Owned::with_release(
+                chunk.data,
+                Box::new(move |data| {
+                    pool.give(data);
+                    drop(permit);
+                }),
+            )));
+        }
+        super::copy_chunk(self, buf, len)
     }
 }
 
