@@ -202,7 +202,11 @@ pub(crate) trait Chunks: Read + Send {
 }
 
 /// Reads up to `len` bytes into `buf` (until full or the end of the stream).
-fn copy_chunk<R: Read + ?Sized>(r: &mut R, mut buf: Vec<u8>, len: usize) -> io::Result<Option<Owned>> {
+fn copy_chunk<R: Read + ?Sized>(
+    r: &mut R,
+    mut buf: Vec<u8>,
+    len: usize,
+) -> io::Result<Option<Owned>> {
     buf.resize(len, 0);
     let mut n = 0;
     while n < len {
