@@ -9,7 +9,9 @@
 //! - 1 GiB of incompressible data: ours within 10% of `zstd -dc > target; sync`;
 //! - peak RSS of a write (a fresh process reads its own `VmHWM`): under 64 MiB.
 //!
-//! Every result of ours is checked byte-identical to the image. Usage:
+//! Every result of ours is checked byte-identical to the image; ours runs as the
+//! `diskimage` command, a process like the tools; the order of the tools rotates from
+//! round to round. Usage: `cargo build --release -p diskimage-cli`, then
 //! `cargo run --release -p benches --bin diskimage-write-ratio -- [RUNS] [DIR]`
 //! (default 3 runs, in a new directory under the system's temporary directory).
 
@@ -54,6 +56,35 @@ fn timed(f: impl FnOnce() -> Result<()>) -> Result<Duration> {
     let start = Instant::now();
     f()?;
     Ok(start.elapsed())
+}
+
+/// The `diskimage` command built beside this program (`cargo build --release -p
+/// diskimage-cli`): ours runs as a process, like every tool it is compared with.
+fn cli() -> Result<PathBuf> {
+    let path = std::env::current_exe()?.with_file_name("diskimage");
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} is missing: build it first with `cargo build --release -p diskimage-cli`",
+            path.display()
+        )
+        .into())
+    }
+}
+
+/// Ours as a process: `diskimage write --quiet [--checksum sha256:…] SRC TARGET`.
+fn ours_cli(src: &Path, target: &Path, verify: Option<&Digest>) -> Result<()> {
+    let mut cmd = Command::new(cli()?);
+    cmd.args(["write", "--quiet"]);
+    if let Some(d) = verify {
+        cmd.arg("--checksum").arg(d.prefixed());
+    }
+    let out = cmd.arg(src).arg(target).output()?;
+    if !out.status.success() {
+        return Err(format!("diskimage failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    Ok(())
 }
 
 /// Ours, in process: source file → target file, with a streaming SHA-256 of the
@@ -136,6 +167,7 @@ fn run() -> Result<bool> {
     for tool in ["zstd", "pzstd", "gzip", "pigz", "dd", "bmaptool", "sync"] {
         require(tool)?;
     }
+    cli()?;
 
     eprintln!(
         "preparing a 2 GiB disk image and its compressed forms in {}",
@@ -196,7 +228,7 @@ fn run() -> Result<bool> {
     let cmd = |script: String| -> Runner { Box::new(move || sh(&script)) };
     let own = |src: PathBuf, sha: Digest| -> Runner {
         let t = t.clone();
-        Box::new(move || ours(&src, &t, Some(&sha)))
+        Box::new(move || ours_cli(&src, &t, Some(&sha)))
     };
     let tq = q(&target);
     let mut workloads = vec![
@@ -278,7 +310,7 @@ fn run() -> Result<bool> {
             runs: vec![
                 ("ours", {
                     let (s, t) = (rnd_zst.clone(), target.clone());
-                    Box::new(move || ours(&s, &t, None))
+                    Box::new(move || ours_cli(&s, &t, None))
                 }),
                 (
                     "zstd -dc > target; sync",
@@ -293,10 +325,15 @@ fn run() -> Result<bool> {
     }
     for round in 0..runs {
         eprintln!("round {}/{runs}", round + 1);
+        // The order rotates every round: the run after a tool that filled the page
+        // cache pays for the memory the virtual machine gave back meanwhile (1-4 s
+        // of system time here), so every tool takes that place equally often.
         for w in &mut workloads {
-            for (i, (_, f)) in w.runs.iter().enumerate() {
+            let n = w.runs.len();
+            for k in 0..n {
+                let i = (k + round) % n;
                 reset(&target)?;
-                let d = timed(f)?;
+                let d = timed(&w.runs[i].1)?;
                 w.times[i].push(d);
             }
         }

@@ -35,6 +35,22 @@ use std::io::{self, BufRead, BufReader, Read};
 
 use crate::format::Format;
 
+/// The most memory the xz decoder may use. `xz -9` needs 65 MiB; a file that needs
+/// more is refused with an error rather than decoded past the memory target.
+const XZ_MEMORY_LIMIT: u64 = 96 << 20;
+
+/// A reader that fails once with the given error, then reports that error's kind.
+struct Failing(Option<io::Error>);
+
+impl Read for Failing {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(self
+            .0
+            .take()
+            .unwrap_or_else(|| io::Error::other("the decoder could not start")))
+    }
+}
+
 /// The size of the input buffer of the streaming decoders.
 const INPUT_BUFFER: usize = 256 * 1024;
 
@@ -135,10 +151,22 @@ pub fn decoder(
             format,
             flate2::bufread::MultiGzDecoder::new(buffered(input)),
         ),
-        Format::Xz => Stream::boxed(
-            format,
-            liblzma::bufread::XzDecoder::new_multi_decoder(buffered(input)),
-        ),
+        // The .xz format only (not LZMA-alone, whose header may ask for a 4 GiB
+        // dictionary), concatenated streams, and a memory limit: a stream that needs
+        // more (an `xz --lzma2=dict=1GiB` file, say) is an error, not an allocation.
+        Format::Xz => match liblzma::stream::Stream::new_stream_decoder(
+            XZ_MEMORY_LIMIT,
+            liblzma::stream::CONCATENATED,
+        ) {
+            Ok(stream) => Stream::boxed(
+                format,
+                liblzma::bufread::XzDecoder::new_stream(buffered(input), stream),
+            ),
+            Err(e) => Box::new(Failing(Some(
+                DecodeError::new(format, 0, format!("cannot start the xz decoder: {e}"))
+                    .into_io(io::ErrorKind::Other),
+            ))),
+        },
         Format::Bzip2 => {
             Stream::boxed(format, bzip2::bufread::MultiBzDecoder::new(buffered(input)))
         }

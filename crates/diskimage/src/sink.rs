@@ -39,9 +39,10 @@
 //! [`SparseWriter::write_chunk`] takes the image in sequential chunks of any size.
 //! Blocks are classified on 4 KiB boundaries of the image offset; consecutive data
 //! blocks are gathered into writes of [`WRITE_SIZE`] bytes (`pwrite` at the block's
-//! offset), so a sparse image costs a few hundred system calls per GiB of data and none
-//! per zero block. After each write the kernel is asked to start writing those pages
-//! back (`sync_file_range(SYNC_FILE_RANGE_WRITE)`, a hint that does not wait), so the
+//! offset; a run of 1 MiB or more is written from where it lies, without a copy), so
+//! a sparse image costs a few hundred system calls per GiB of data and none
+//! per zero block. Every 128 MiB of the image the kernel is asked to start writing the
+//! written pages back (`sync_file_range(SYNC_FILE_RANGE_WRITE)`, a hint), so the
 //! disk works while the image is still being decompressed and the final `fsync` finds
 //! little left. A chunk that would end past the end of a device is refused whole
 //! with [`SinkError::PastEnd`]: nothing of it is written, and the writer refuses every
@@ -559,10 +560,21 @@ pub struct SparseWriter {
     written: u64,
     skipped: u64,
     writes: u64,
+    /// The start of the written range whose writeback was not started yet.
+    writeback_from: u64,
     failed: bool,
 }
 
 static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+
+/// A run of data at least this long, with nothing buffered, is written directly.
+const DIRECT_WRITE: usize = 1 << 20;
+
+/// Writeback is started for every this many bytes of the image written. Measured
+/// here: starting it early makes a sparse image's final fsync short (a multi-frame
+/// 2 GiB image: 1.1-1.3 s without, 0.6-0.9 s with), but small batches (4-32 MiB)
+/// throttle a dense write (1 GiB incompressible: 1-3 s against 0.6 s with 128 MiB).
+const WRITEBACK_BATCH: u64 = 128 << 20;
 
 /// Whether `block` is all zeros. The first bytes are checked one by one (data blocks
 /// usually differ there); the rest is OR-reduced in 256-byte pieces, which the
@@ -587,6 +599,7 @@ impl SparseWriter {
             written: 0,
             skipped: 0,
             writes: 0,
+            writeback_from: 0,
             failed: false,
         }
     }
@@ -744,7 +757,8 @@ impl SparseWriter {
 
     fn data(&mut self, mut bytes: &[u8]) -> Result<(), SinkError> {
         while !bytes.is_empty() {
-            if self.buf.is_empty() && bytes.len() >= WRITE_SIZE {
+            // A run of 1 MiB or more is written from where it lies, without a copy.
+            if self.buf.is_empty() && bytes.len() >= DIRECT_WRITE {
                 self.write_at(bytes, self.next)?;
                 self.next += bytes.len() as u64;
                 return Ok(());
@@ -771,7 +785,15 @@ impl SparseWriter {
         // Start the writeback of what was just written (overlapping the disk with the
         // decompression instead of leaving it all to the final fsync). Only a hint:
         // a failure changes nothing, fsync still decides.
-        let _ = crate::sys::start_writeback(&self.target.file, offset, bytes.len() as u64);
+        let end = offset + bytes.len() as u64;
+        if end - self.writeback_from >= WRITEBACK_BATCH {
+            let _ = crate::sys::start_writeback(
+                &self.target.file,
+                self.writeback_from,
+                end - self.writeback_from,
+            );
+            self.writeback_from = end;
+        }
         self.written += bytes.len() as u64;
         self.writes += 1;
         Ok(())

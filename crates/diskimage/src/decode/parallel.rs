@@ -104,12 +104,17 @@ impl BufferPool {
     const KEEP: usize = 4;
 
     fn take(&self, capacity: usize) -> Vec<u8> {
+        self.take_within(capacity, usize::MAX)
+    }
+
+    /// The smallest pooled buffer of at least `capacity` and at most `max` bytes of
+    /// capacity, else a new one of `capacity`.
+    fn take_within(&self, capacity: usize, max: usize) -> Vec<u8> {
         let mut pool = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        // The smallest buffer that fits, else a new one.
         let best = pool
             .iter()
             .enumerate()
-            .filter(|(_, b)| b.capacity() >= capacity)
+            .filter(|(_, b)| (capacity..=max).contains(&b.capacity()))
             .min_by_key(|(_, b)| b.capacity())
             .map(|(i, _)| i);
         match best {
@@ -225,6 +230,7 @@ impl ParallelZstd {
             slots: slot_tx,
             jobs: job_tx,
             budget: Arc::clone(&budget),
+            pool: Arc::clone(&pool),
             stream: None,
             hint: false,
         };
@@ -318,13 +324,14 @@ impl Read for ParallelZstd {
 }
 
 impl super::Chunks for ParallelZstd {
-    /// A frame decoded by a worker is handed out whole, without a copy; its memory
-    /// stays counted by the budget (and returns to the pool) until the chunk drops.
+    /// A frame decoded by a worker, or a chunk of a streamed frame, is handed out
+    /// whole, without a copy; a frame's memory stays counted by the budget, and every
+    /// buffer returns to the pool when the chunk drops.
     fn next_chunk(&mut self, buf: Vec<u8>, len: usize) -> io::Result<Option<super::Owned>> {
         if !self.ensure()? {
             return Ok(None);
         }
-        if let Some(chunk) = self.current.take_if(|c| c.pos == 0 && c._permit.is_some()) {
+        if let Some(chunk) = self.current.take_if(|c| c.pos == 0) {
             let pool = Arc::clone(&self.pool);
             let permit = chunk._permit;
             return Ok(Some(super::Owned::with_release(
@@ -411,6 +418,8 @@ struct Dispatcher {
     slots: SyncSender<Slot>,
     jobs: Sender<Job>,
     budget: Arc<Budget>,
+    /// Buffers for the chunks of a streamed frame, shared with the reader.
+    pool: Arc<BufferPool>,
     stream: Option<zstd::stream::raw::Decoder<'static>>,
     /// The last frame was a `pzstd` size hint, announcing a frame.
     hint: bool,
@@ -608,7 +617,7 @@ impl Dispatcher {
         decoder: &mut zstd::stream::raw::Decoder<'static>,
     ) -> Result<(), Stop> {
         let mut start = 0usize;
-        let mut out = Vec::with_capacity(STREAM_CHUNK);
+        let mut out = self.pool.take_within(STREAM_CHUNK, 2 * STREAM_CHUNK);
         loop {
             if start == self.buf.len() {
                 self.base += start as u64;
@@ -643,7 +652,10 @@ impl Dispatcher {
                 }
                 Ok(_) => {
                     if out.len() == out.capacity() {
-                        let full = std::mem::replace(&mut out, Vec::with_capacity(STREAM_CHUNK));
+                        let full = std::mem::replace(
+                            &mut out,
+                            self.pool.take_within(STREAM_CHUNK, 2 * STREAM_CHUNK),
+                        );
                         self.send_chunk(full)?;
                     }
                 }
