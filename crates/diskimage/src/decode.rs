@@ -229,15 +229,10 @@ pub(crate) trait Chunks: Read + Send {
     }
 }
 
-/// Reads up to `len` bytes into `buf` (until full or the end of the stream).
-fn copy_chunk<R: Read + ?Sized>(
-    r: &mut R,
-    mut buf: Vec<u8>,
-    len: usize,
-) -> io::Result<Option<Owned>> {
-    buf.resize(len, 0);
+/// Reads `r` until `buf` is full or the stream ends; returns the bytes read.
+pub(crate) fn fill<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
-    while n < len {
+    while n < buf.len() {
         match r.read(&mut buf[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
@@ -245,6 +240,17 @@ fn copy_chunk<R: Read + ?Sized>(
             Err(e) => return Err(e),
         }
     }
+    Ok(n)
+}
+
+/// Reads up to `len` bytes into `buf` (until full or the end of the stream).
+fn copy_chunk<R: Read + ?Sized>(
+    r: &mut R,
+    mut buf: Vec<u8>,
+    len: usize,
+) -> io::Result<Option<Owned>> {
+    buf.resize(len, 0);
+    let n = fill(r, &mut buf)?;
     if n == 0 {
         return Ok(None);
     }

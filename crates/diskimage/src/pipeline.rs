@@ -22,7 +22,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
-use crate::decode::{DecodeError, DecodeOptions, Owned, chunked_decoder, decode_error, size_hint};
+use crate::decode::{
+    DecodeError, DecodeOptions, Owned, chunked_decoder, decode_error, fill, size_hint,
+};
 use crate::format::{DETECT_LEN, Format, UNSUPPORTED_LEN, detect, unsupported};
 use crate::hash::{Digest, Expected, HashError, Hasher, Stage, parse_checksum_file};
 use crate::sink::{SinkError, TargetOptions, WriteReport, open_target};
@@ -250,20 +252,6 @@ impl Read for ChannelReader {
         self.pos += n;
         Ok(n)
     }
-}
-
-/// Reads `r` until `buf` is full or the stream ends; returns the bytes read.
-fn fill(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 fn hashers(expected: &[Expected], stage: Stage) -> Vec<(Expected, Hasher)> {

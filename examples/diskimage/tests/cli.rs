@@ -125,6 +125,49 @@ fn usage_and_exit_codes() -> TestResult {
 }
 
 #[test]
+fn an_image_on_stdin_is_written_and_verified() -> TestResult {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    let dir = TempDir::new("diskimage-stdin")?;
+    let raw = dir.path().join("disk.img");
+    let data: Vec<u8> = (0..2_000_000u32).map(|i| (i % 253) as u8).collect();
+    fs::write(&raw, &data)?;
+    let packed = dir.path().join("disk.img.zst");
+    zstd(&raw, &packed)?;
+    let bytes = fs::read(&packed)?;
+    let out = dir.path().join("out.img");
+    for args in [
+        vec!["write", "--quiet", "-", out.to_str().expect("utf-8")],
+        vec!["verify", "--quiet", "-"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_diskimage"))
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let mut stdin = child.stdin.take().expect("piped");
+        let feed = {
+            let bytes = bytes.clone();
+            std::thread::spawn(move || stdin.write_all(&bytes))
+        };
+        let result = child.wait_with_output()?;
+        feed.join().expect("feeder")?;
+        let stdout = String::from_utf8_lossy(&result.stdout);
+        assert_eq!(
+            result.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        assert!(stdout.contains("(zstd)"), "{args:?}: {stdout}");
+    }
+    assert_eq!(fs::read(&out)?, data);
+    Ok(())
+}
+
+#[test]
 fn a_gpt_image_on_a_loop_device_is_read_back_by_the_kernel_tools() -> TestResult {
     let dir = TempDir::new("diskimage-gpt")?;
     let image = make_disk_image(dir.path(), 64 << 20, &DataSpec::default())?;
