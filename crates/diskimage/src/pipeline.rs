@@ -615,16 +615,18 @@ fn run(
     let (read_result, compressed_hashed, resumes) = reader?;
     let format = decoded?;
     let (write_result, raw_hashed) = written?;
-    // The source's error explains the decoder's; the decoder's explains a writer that
-    // saw its stream end early.
+    // The source's error explains the decoder's. A writer error (the target refused
+    // the image) comes next: it stops the reader early, and the decoder may then see
+    // a stream cut short, which is its consequence, not its cause. The writer never
+    // fails because of the decoder: a decoder error just ends its stream.
     if let Err(e) = read_result {
         return Err(match SourceError::try_from_io(e) {
             Ok(s) => WriteError::Source(s),
             Err(e) => WriteError::SourceIo(e),
         });
     }
-    let format = format?;
     let writer = write_result?;
+    let format = format?;
     let (mut compressed_hashed, mut raw_hashed) = (compressed_hashed, raw_hashed);
     let sha256 = if verify_only {
         let c = compressed_hashed.pop().expect("probe").1.finish();
